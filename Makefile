@@ -1,0 +1,40 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= build/run
+KEY_FILE ?= build/dev.key
+
+.PHONY: run test venv bench lint clean samples
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+$(KEY_FILE):
+	@mkdir -p $(dir $(KEY_FILE))
+	@$(BIN)/prepkit keygen $(KEY_FILE)
+
+run: $(STAMP) $(KEY_FILE)
+	PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit run --policy policies/default.yaml --input samples/ --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check prepkit tests
+	$(BIN)/mypy prepkit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+samples: $(STAMP)
+	$(BIN)/python scripts/make_samples.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,175 @@
+"""Read a policy file: safe YAML, strict schema, and every problem reported at once as `file:line: field: message`."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from prepkit.policy.model import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class PolicyError(Exception):
+    """One or more problems in a policy file; str() lists them all, one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicy:
+    policy: Policy
+    path: str
+    sha256: str
+    lines: dict[tuple[Any, ...], int]  # field path -> 1-based line, for later checks (lint)
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"name": self.policy.name, "version": self.policy.policy_version, "sha256": self.sha256}
+
+    def line_of(self, path: Iterable[Any]) -> int:
+        return _line_for(self.lines, tuple(path))
+
+
+def _compose_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[path + (key,)] = k.start_mark.line + 1
+            _compose_lines(v, path + (key,), out)
+            out[path + (key,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _compose_lines(v, path + (i,), out)
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get((), 1)
+
+
+def dotted(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top)"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Checks beyond the schema (entity names, operator parameters) register here, so the policy package does not
+# import detection or transformation code and those packages can add their own rules.
+Check = Callable[[Policy, "LoadedPolicy"], list[tuple[tuple[Any, ...], str]]]
+_checks: list[Check] = []
+
+
+def register_check(fn: Check) -> Check:
+    _checks.append(fn)
+    return fn
+
+
+def _pydantic_message(err: dict[str, Any], fields_at: Callable[[tuple[Any, ...]], list[str]]) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        key = err["loc"][-1]
+        allowed = fields_at(tuple(err["loc"][:-1]))
+        return f"unknown key{did_you_mean(str(key), allowed)}" + (
+            f"; allowed: {', '.join(allowed)}" if allowed and not did_you_mean(str(key), allowed) else ""
+        )
+    if err["type"] == "missing":
+        return "required field is missing"
+    return msg.removeprefix("Value error, ")
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Allowed keys of the model at a location, for did-you-mean on unknown keys."""
+    from pydantic import BaseModel
+
+    model: Any = Policy
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        f = model.model_fields.get(part)
+        if f is None:
+            return []
+        ann = f.annotation
+        model = None
+        for cand in [ann, *getattr(ann, "__args__", ())]:
+            for c in [cand, *getattr(cand, "__args__", ())]:
+                if isinstance(c, type) and issubclass(c, BaseModel):
+                    model = c
+    return list(model.model_fields) if model is not None else []
+
+
+def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
+    p = Path(path)
+    name = str(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError([Problem(name, 1, "(file)", "policy file does not exist")]) from None
+    except OSError as e:
+        raise PolicyError([Problem(name, 1, "(file)", f"cannot read policy file: {e.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError([Problem(name, 1, "(file)", f"not UTF-8 (byte {e.start})")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise PolicyError([Problem(name, line, "(yaml)", f"invalid YAML: {getattr(e, 'problem', e)}")]) from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _compose_lines(node, (), lines)
+    if not isinstance(data, dict):
+        raise PolicyError([Problem(name, 1, "(top)", "a policy must be a YAML mapping")])
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as e:
+        problems = [
+            Problem(name, _line_for(lines, tuple(err["loc"])), dotted(err["loc"]), _pydantic_message(err, _fields_at))
+            for err in e.errors()
+        ]
+        raise PolicyError(problems) from None
+    loaded = LoadedPolicy(policy, name, hashlib.sha256(raw).hexdigest(), lines)
+    if run_checks:
+        problems = [
+            Problem(name, _line_for(lines, loc), dotted(loc), msg)
+            for check in _checks
+            for loc, msg in check(policy, loaded)
+        ]
+        if problems:
+            raise PolicyError(problems)
+    return loaded
