@@ -1,0 +1,25 @@
+"""Policy-load check for `actions`: unknown operators (with did-you-mean) and bad parameters, by field path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prepkit.policy.load import LoadedPolicy, did_you_mean, register_check
+from prepkit.policy.model import Policy
+from prepkit.transform.operators import get_operator, operator_names
+
+
+@register_check
+def check_actions(policy: Policy, loaded: LoadedPolicy) -> list[tuple[tuple[Any, ...], str]]:
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    names = operator_names()
+    for entity, action in policy.actions.items():
+        try:
+            op = get_operator(action.operator)
+        except ValueError:
+            hint = did_you_mean(action.operator, names) or f"; known operators: {', '.join(names)}"
+            problems.append((("actions", entity, "operator"), f"unknown operator {action.operator!r}{hint}"))
+            continue
+        for param, msg in op.validate(action.params, entity):
+            problems.append((("actions", entity, param) if param else ("actions", entity), msg))
+    return problems
