@@ -130,6 +130,18 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
+def _import_checks() -> None:
+    # The packages that own operators and recognizers register their checks on import.
+    import importlib
+
+    for mod in ("prepkit.transform", "prepkit.policy.checks"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
 def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
     p = Path(path)
     name = str(path)
@@ -165,6 +177,7 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
         raise PolicyError(problems) from None
     loaded = LoadedPolicy(policy, name, hashlib.sha256(raw).hexdigest(), lines)
     if run_checks:
+        _import_checks()
         problems = [
             Problem(name, _line_for(lines, loc), dotted(loc), msg)
             for check in _checks

@@ -1,0 +1,26 @@
+"""Options shared by the commands that read inputs, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed([
+        click.option("--policy", "-p", "policy", required=True, type=click.Path(dir_okay=False),
+                     help="Policy YAML file (see policies/)."),
+        click.option("--input", "-i", "inputs", required=True, multiple=True, type=click.Path(),
+                     help="Input file or folder; repeat for several. Folders are read recursively: .jsonl, .csv, "
+                          ".tsv, .parquet, .txt, .md."),
+        click.option("--text-field", default=None, help="JSONL field holding the text (default: policy, 'text')."),
+        click.option("--id-field", default=None, help="Field holding a stable record id (default: policy, 'id')."),
+        click.option("--text-column", "text_columns", multiple=True,
+                     help="CSV/Parquet column to scan; repeat. Default: every string column."),
+        click.option("--spacy-model", default=None,
+                     help="Installed spaCy model to use instead of the policy's (e.g. a larger one)."),
+    ]):
+        f = opt(f)
+    return f

@@ -1,0 +1,145 @@
+"""`prepkit run` and `prepkit scan`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, format_option, main
+from prepkit.cli.options import input_options
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from prepkit.detect import ModelNotInstalled
+    from prepkit.io.readers import InputError
+    from prepkit.keys import KeyError_
+    from prepkit.policy import PolicyError
+    from prepkit.runner import StrictInputError
+
+    return (PolicyError, InputError, KeyError_, ModelNotInstalled, StrictInputError)
+
+
+@main.command()
+@input_options
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--workers", "-w", type=int, default=1, show_default=True,
+              help="Worker processes (each loads the models once). Try the core count on big inputs.")
+@click.option("--batch-size", type=int, default=64, show_default=True, help="Records per detection batch.")
+@click.option("--finetune-format", type=click.Choice(["chat", "prompt_completion", "text", "parquet"]),
+              default=None, help="Override the policy's fine-tune output format.")
+@click.option("--rag-url", default=None, help="PostgreSQL URL for the RAG store (default: embedded store).")
+@click.option("--sync", is_flag=True, help="Delete RAG chunks of records no longer in the input.")
+@click.option("--strict", is_flag=True, help="Stop at the first unreadable record (exit 2) instead of rejecting it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary text.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
+        text_columns: tuple[str, ...], spacy_model: str | None, out: str, workers: int, batch_size: int,
+        finetune_format: str | None, rag_url: str | None, sync: bool, strict: bool, quiet: bool,
+        as_json: bool) -> None:
+    """Run the whole pipeline: detect, transform, verify, route and write.
+
+    Writes under OUT: finetune/ (train/validation files, card, manifest), rag/ (encrypted store), quarantine/
+    (records for human review, the only raw text), rejected.jsonl (unreadable input with file, line, reason),
+    audit.jsonl (hash-chained decisions), summary.json, report.html and manifest.json.
+
+    Exit codes: 0 done, 2 error (policy, input path, key) or when the counts fail to add up, 130 interrupted.
+    """
+    from prepkit.io.readers import discover
+    from prepkit.runner import RunConfig
+    from prepkit.runner import run as do_run
+
+    cfg = RunConfig(policy=policy, inputs=list(inputs), out=out, spacy_model=spacy_model, text_field=text_field,
+                    id_field=id_field, text_columns=text_columns or None, workers=workers, batch_size=batch_size,
+                    strict=strict, finetune_format=finetune_format, rag_url=rag_url, sync=sync)
+    show = not quiet and not as_json and sys.stderr.isatty()
+    try:
+        total = sum(p.stat().st_size for p, _ in discover(list(inputs)))
+        if show:
+            with click.progressbar(length=total, label="prepkit run", file=sys.stderr,
+                                   show_percent=True, show_eta=True) as bar:
+                outcome = do_run(cfg, progress=bar.update)
+        else:
+            outcome = do_run(cfg)
+    except _user_errors() as e:
+        fail(str(e))
+    s = outcome.summary
+    if as_json:
+        click.echo(json.dumps(s, indent=2, sort_keys=True))
+    elif not quiet:
+        _print_summary(s, outcome.out_dir)
+    sys.exit(outcome.exit_code)
+
+
+def _print_summary(s: dict[str, Any], out: Path) -> None:
+    r = s["routes"]
+    c = s["conservation"]
+    click.echo(f"policy {s['policy']['name']} v{s['policy']['version']} (sha256 {s['policy']['sha256'][:12]})")
+    click.echo(f"{s['records_in']} records in {s['duration_s']:.1f}s: "
+               f"finetune {r['finetune']}, rag {r['rag']}, quarantine {r['quarantine']}, drop {r['drop']}, "
+               f"rejected {r['rejected']}")
+    mark = "ok" if c["ok"] else "MISMATCH"
+    click.echo(f"conservation {mark}: {c['records_in']} in = {c['accounted']} accounted for")
+    if s.get("entities_before"):
+        ents = ", ".join(f"{k} {v}" for k, v in sorted(s["entities_before"].items(), key=lambda kv: -kv[1]))
+        click.echo(f"entities found: {ents}")
+    fails = s.get("verification_failures", {}).get("by_check", {})
+    if fails:
+        click.echo("verification failures: " + ", ".join(f"{k} {v}" for k, v in fails.items()))
+    if s.get("rejected_reasons"):
+        click.echo(f"rejected: see {out / 'rejected.jsonl'}")
+    click.echo(f"outputs in {out}/ (summary.json, report.html, audit.jsonl)")
+
+
+@main.command()
+@input_options
+@format_option("text", "json", "jsonl")
+@click.option("--limit", type=int, default=None, help="Stop after N records.")
+def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
+         text_columns: tuple[str, ...], spacy_model: str | None, fmt: str, limit: int | None) -> None:
+    """Report PII findings without writing any output.
+
+    --format jsonl prints one line per record: {"id", "findings": [{"start", "end", "entity_type", "score"}]}
+    with offsets into that record's text (for chat and tables, each finding also names its "segment" key).
+
+    Exit codes: 0 no PII found, 1 PII found, 2 error.
+    """
+    from prepkit.scan import scan_inputs
+
+    try:
+        found_any = False
+        summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "entities": {}}
+        lines: list[dict[str, Any]] = []
+        for item in scan_inputs(policy, list(inputs), text_field=text_field, id_field=id_field,
+                                text_columns=text_columns or None, spacy_model=spacy_model, limit=limit):
+            if "rejected" in item:
+                summary["rejected"] += 1
+                click.echo(f"rejected: {item['rejected']}", err=True)
+                continue
+            summary["records"] += 1
+            if item["findings"]:
+                found_any = True
+                summary["records_with_pii"] += 1
+                for f in item["findings"]:
+                    summary["entities"][f["entity_type"]] = summary["entities"].get(f["entity_type"], 0) + 1
+            if fmt == "jsonl":
+                click.echo(json.dumps(item, ensure_ascii=False))
+            elif fmt == "json":
+                lines.append(item)
+            else:
+                ents = ", ".join(f"{f['entity_type']}@{f['start']}-{f['end']}" for f in item["findings"])
+                click.echo(f"{item['id']}: {len(item['findings'])} finding(s){': ' + ents if ents else ''}")
+        if fmt == "json":
+            click.echo(json.dumps({"summary": summary, "records": lines}, indent=2, ensure_ascii=False))
+        elif fmt == "text":
+            click.echo(f"{summary['records']} records, {summary['records_with_pii']} with PII, "
+                       f"{summary['rejected']} rejected")
+    except _user_errors() as e:
+        fail(str(e))
+    sys.exit(EXIT_FOUND if found_any else EXIT_OK)
+
+
+_ = EXIT_ERROR

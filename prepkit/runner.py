@@ -1,0 +1,337 @@
+"""A whole run: read inputs → Pipeline (in this process or a pool of workers) → sinks, audit, summary, manifest.
+
+Records keep their input order whatever the worker count, so outputs are byte-identical across runs and
+`--workers` settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing as mp
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prepkit.audit import AuditLog
+from prepkit.io.readers import discover, read_file
+from prepkit.keys import KeyRing, load_keyring
+from prepkit.pipeline import Pipeline, input_options
+from prepkit.policy import LoadedPolicy, load_policy
+from prepkit.records import Record, Rejected, Result, Route
+from prepkit.sinks.files import AtomicFile, dumps, ensure_private_dir
+from prepkit.sinks.finetune import FinetuneWriter
+from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
+
+
+class StrictInputError(Exception):
+    def __init__(self, rejected: Rejected):
+        self.rejected = rejected
+        super().__init__(f"{rejected.location()}: {rejected.reason}")
+
+
+@dataclass
+class RunConfig:
+    policy: str | Path
+    inputs: list[str | Path]
+    out: str | Path
+    spacy_model: str | None = None
+    text_field: str | None = None
+    id_field: str | None = None
+    text_columns: tuple[str, ...] | None = None
+    workers: int = 1
+    batch_size: int = 64
+    strict: bool = False
+    finetune_format: str | None = None
+    rag_url: str | None = None
+    sync: bool = False
+    today: dt.date | None = None
+
+
+@dataclass
+class RunOutcome:
+    summary: dict[str, Any]
+    out_dir: Path
+    exit_code: int
+    results_examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+# -- workers ----------------------------------------------------------------------------------------------
+_worker: Pipeline | None = None
+
+
+def _init_worker(loaded: LoadedPolicy, master: bytes, source: str, spacy_model: str | None) -> None:
+    global _worker
+    _worker = Pipeline(loaded, KeyRing.from_bytes(master, source), spacy_model=spacy_model)
+
+
+def _work(batch: list[Record]) -> list[Result]:
+    assert _worker is not None
+    return _worker.process_batch(batch)
+
+
+def _batches(items: Iterable[Record | Rejected], size: int,
+             on_rejected: Callable[[Rejected], None]) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for item in items:
+        if isinstance(item, Rejected):
+            on_rejected(item)
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
+        progress: Callable[[int], None] | None = None) -> RunOutcome:
+    started = time.monotonic()
+    loaded = load_policy(cfg.policy)
+    policy = loaded.policy
+    if cfg.finetune_format:
+        ft = policy.outputs.finetune.model_copy(update={"format": cfg.finetune_format})
+        outputs = policy.outputs.model_copy(update={"finetune": ft})
+        policy = policy.model_copy(update={"outputs": outputs})
+        loaded = LoadedPolicy(policy, loaded.path, loaded.sha256, loaded.lines)
+    keyring = keyring or load_keyring(policy.keys.key_file)
+    assert keyring is not None
+    files = discover(cfg.inputs)  # raises InputError for a path that does not exist, before any output
+    opts = input_options(loaded, text_field=cfg.text_field, id_field=cfg.id_field, text_columns=cfg.text_columns)
+
+    out = ensure_private_dir(Path(cfg.out))
+    run_id = uuid.uuid4().hex[:16]
+    pipe = Pipeline(loaded, keyring, spacy_model=cfg.spacy_model, batch_size=cfg.batch_size) \
+        if cfg.workers <= 1 else None
+    versions = pipe.versions if pipe else _versions(loaded, cfg.spacy_model)
+    audit = AuditLog(out / "audit.jsonl", keyring=keyring if policy.outputs.audit.hmac else None, run_id=run_id,
+                     policy=loaded.identity, versions=versions)
+    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
+
+    finetune = FinetuneWriter(out, policy.outputs.finetune)
+    quarantine = QuarantineWriter(out)
+    rejected = RejectedWriter(out)
+    rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
+
+    stats = _Stats()
+    examples: list[dict[str, Any]] = []
+
+    def on_rejected(rej: Rejected) -> None:
+        if cfg.strict:
+            raise StrictInputError(rej)
+        rejected.add(rej)
+        stats.count_rejected(rej)
+        audit.append("rejected", source=rej.source, line=rej.line, field=rej.field, reason=rej.reason,
+                     input_sha256=rej.raw_sha256, route="rejected")
+
+    def stream() -> Iterator[Record | Rejected]:
+        for path, name in files:
+            yield from read_file(path, name, opts)
+
+    interrupted = False
+    pool = None
+    try:
+        batches = _batches(stream(), cfg.batch_size, on_rejected)
+        if pipe is not None:
+            result_batches: Iterable[list[Result]] = (pipe.process_batch(b) for b in batches)
+        else:
+            ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
+            pool = ctx.Pool(cfg.workers, initializer=_init_worker,
+                            initargs=(loaded, keyring.master, keyring.source, cfg.spacy_model))
+            result_batches = pool.imap(_work, batches, chunksize=1)
+        for results in result_batches:
+            for res in results:
+                _dispatch(res, finetune, rag, quarantine, audit, stats)
+                if len(examples) < 6 and res.findings and res.transformed is not None \
+                        and res.decision.route in (Route.FINETUNE, Route.RAG):
+                    examples.append(_example(res))
+            if progress:
+                progress(sum(r.record.char_count for r in results))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+    ft_stats = finetune.close()
+    stats.quarantined_written = quarantine.close()
+    rejected.close()
+    rag_stats = rag.close(sync=cfg.sync, seen_ids=stats.seen_ids) if rag is not None else {}
+
+    summary = stats.summary(run_id, loaded, [name for _, name in files], time.monotonic() - started)
+    summary["finetune"] = ft_stats
+    summary["rag"] = rag_stats
+    summary["interrupted"] = interrupted
+    checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
+                             conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
+    _write_json(out / "summary.json", summary)
+    _write_report(out, summary, examples)
+    _write_manifest(out, summary, checkpoint, loaded)
+    code = 0
+    if not summary["conservation"]["ok"]:
+        code = 2
+    if interrupted:
+        code = 130
+    return RunOutcome(summary, out, code, examples)
+
+
+def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
+    import presidio_analyzer
+    import spacy
+
+    from prepkit import __version__
+
+    name = spacy_model or loaded.policy.detection.spacy_model
+    try:
+        meta = spacy.info(name)
+        model = f"{meta.get('name', name)}-{meta.get('version', '')}"  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001
+        model = name
+    return {"prepkit": __version__, "presidio": getattr(presidio_analyzer, "__version__", "unknown"),
+            "spacy_model": model}
+
+
+def _rag_writer(out: Path, loaded: LoadedPolicy, keyring: KeyRing, url: str | None) -> Any:
+    try:
+        from prepkit.rag import RagWriter
+    except ImportError:
+        return None
+    return RagWriter(out, loaded, keyring, url)
+
+
+def _dispatch(res: Result, finetune: FinetuneWriter, rag: Any, quarantine: QuarantineWriter, audit: AuditLog,
+              stats: _Stats) -> None:
+    route = res.decision.route
+    if route == Route.FINETUNE:
+        finetune.add(res)
+    elif route == Route.RAG:
+        if rag is not None:
+            rag.add(res)
+    elif route == Route.QUARANTINE:
+        quarantine.add(res)
+    if rag is not None and res.transformed is not None:
+        rag.index_subjects(res)
+    audit.record(res)
+    stats.count(res)
+
+
+def _example(res: Result) -> dict[str, Any]:
+    try:
+        from prepkit.report import mask_value
+    except ImportError:
+        def mask_value(s: str) -> str:
+            return " ".join(w[:1] + "*" * (len(w) - 1) for w in s.split())
+    assert res.transformed is not None
+    seg = min({f.segment for f in res.findings})
+    text = res.record.segments[seg].text
+    parts, last = [], 0
+    for f in sorted((f for f in res.findings if f.segment == seg), key=lambda f: f.start):
+        if f.start < last:
+            continue
+        parts.append(text[last:f.start])
+        parts.append(mask_value(text[f.start:f.end]))
+        last = f.end
+    parts.append(text[last:])
+    return {"record_id": res.record.id, "route": str(res.decision.route), "before": "".join(parts)[:600],
+            "after": res.transformed.texts[seg][:600],
+            "entities": sorted({f.entity_type for f in res.findings if f.segment == seg})}
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.routes: Counter[str] = Counter({r.value: 0 for r in Route})
+        self.entities_before: Counter[str] = Counter()
+        self.entities_after: Counter[str] = Counter()
+        self.by_check: Counter[str] = Counter()
+        self.operators: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.rejected_reasons: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.scores: dict[str, list[float]] = {}
+        self.seen_ids: set[str] = set()
+        self.chars = 0
+        self.records_in = 0
+        self.quarantined_written = 0
+
+    def count_rejected(self, rej: Rejected) -> None:
+        self.records_in += 1
+        self.routes[Route.REJECTED.value] += 1
+        # group by the reason's first clause so counts stay readable
+        self.rejected_reasons[rej.reason.split(":")[0].split(";")[0]] += 1
+
+    def count(self, res: Result) -> None:
+        self.records_in += 1
+        self.seen_ids.add(res.record.id)
+        self.chars += res.record.char_count
+        self.routes[res.decision.route.value] += 1
+        self.reasons[res.decision.reason] += 1
+        for f in res.findings:
+            self.entities_before[f.entity_type] += 1
+            self.scores.setdefault(f.entity_type, []).append(round(f.score, 2))
+        for fail in res.verification.failures:
+            self.by_check[fail.check] += 1
+            self.entities_after[fail.entity_type] += 1
+        self.operators.update(res.operators)
+        if res.error:
+            self.errors[res.error] += 1
+
+    def summary(self, run_id: str, loaded: LoadedPolicy, inputs: list[str], duration: float) -> dict[str, Any]:
+        accounted = sum(self.routes.values())
+        return {
+            "run_id": run_id,
+            "policy": loaded.identity,
+            "inputs": inputs,
+            "records_in": self.records_in,
+            "routes": dict(self.routes),
+            "conservation": {"ok": accounted == self.records_in, "records_in": self.records_in,
+                             "accounted": accounted,
+                             "equation": "records_in = finetune + rag + quarantine + drop + rejected"},
+            "entities_before": dict(sorted(self.entities_before.items())),
+            "entities_after": dict(sorted(self.entities_after.items())),
+            "verification_failures": {"by_check": dict(self.by_check), "by_entity": dict(self.entities_after)},
+            "reasons": dict(self.reasons.most_common()),
+            "rejected_reasons": dict(self.rejected_reasons.most_common()),
+            "errors": dict(self.errors),
+            "operators": dict(sorted(self.operators.items())),
+            "scores": {k: _histogram(v) for k, v in sorted(self.scores.items())},
+            "chars": self.chars,
+            "duration_s": round(duration, 3),
+        }
+
+
+def _histogram(scores: list[float]) -> dict[str, int]:
+    bins: Counter[str] = Counter()
+    for s in scores:
+        b = min(int(s * 10), 9) / 10
+        bins[f"{b:.1f}-{b + 0.1:.1f}"] += 1
+    return dict(sorted(bins.items()))
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    f = AtomicFile(path)
+    f.write(dumps(obj) + "\n")
+    f.commit()
+
+
+def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, Any]]) -> None:
+    try:
+        from prepkit.report import write_report
+    except ImportError:
+        return
+    write_report(out, summary, examples)
+
+
+def _write_manifest(out: Path, summary: dict[str, Any], checkpoint: dict[str, Any], loaded: LoadedPolicy) -> None:
+    files = {}
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != "manifest.json" and not p.name.startswith("."):
+            files[p.relative_to(out).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    _write_json(out / "manifest.json", {"run_id": summary["run_id"], "policy": loaded.identity,
+                                        "audit_checkpoint": checkpoint, "files": files})
