@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests run the real spaCy model, real Presidio, real files: nothing we ship is mocked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "samples"
+DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
+
+# A fixed test key so outputs are reproducible; individual tests override it to prove key effects.
+TEST_KEY = "7f" * 32
+os.environ.pop("PREPKIT_KEY_FILE", None)
+os.environ["PREPKIT_KEY"] = TEST_KEY
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", default=False,
+                     help="Rewrite golden files under tests/golden/ from current output.")
+
+
+@pytest.fixture(scope="session")
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden")) or os.environ.get("PREPKIT_REGEN_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="session")
+def default_pipeline():
+    """One real Pipeline for the session: building it loads spaCy and Presidio (seconds)."""
+    from prepkit.pipeline import Pipeline
+
+    return Pipeline(DEFAULT_POLICY)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory):
+    """`prepkit run` on samples/ with the default policy, once per session."""
+    from prepkit.runner import RunConfig, run
+
+    out = tmp_path_factory.mktemp("sample_run")
+    return run(RunConfig(policy=DEFAULT_POLICY, inputs=[SAMPLES], out=out))
