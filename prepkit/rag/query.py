@@ -1,0 +1,76 @@
+"""Role-filtered retrieval with an audit entry per query."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prepkit import __version__
+from prepkit.embed import get_embedder
+from prepkit.keys import KeyRing
+from prepkit.rag.store import Hit, StoreError, is_url, open_store, store_path
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    role: str
+    labels: list[str]  # labels the role may read
+    hits: list[Hit]
+    store: str
+    seconds: float
+
+    def to_json(self, *, with_text: bool = True) -> dict[str, Any]:
+        return {"role": self.role, "labels": self.labels, "store": self.store,
+                "hits": [{**h.chunk.public(), "score": round(h.score, 4),
+                          **({"text": h.chunk.text} if with_text else {})} for h in self.hits]}
+
+
+def default_audit_path(location: str | Path) -> Path | None:
+    """OUT/audit.jsonl for a store at OUT/rag/store.db; None for a URL (the caller must say where)."""
+    if is_url(location):
+        return None
+    p = store_path(location).resolve()
+    return p.parent.parent / "audit.jsonl" if p.parent.name == "rag" else p.parent / "audit.jsonl"
+
+
+def audit_event(path: Path, keyring: KeyRing, event: str, policy: dict[str, str], **fields: Any) -> None:
+    from prepkit.audit import AuditLog
+
+    with AuditLog(path, keyring=keyring, run_id=f"{event}-{uuid.uuid4().hex[:12]}", policy=policy,
+                  versions={"prepkit": __version__}) as log:
+        log.append(event, **fields)
+
+
+def run_query(location: str | Path, question: str, role: str, keyring: KeyRing, *, k: int = 5,
+              audit_path: Path | None, policy_identity: dict[str, str] | None = None,
+              store_query_text: bool = False) -> QueryResult:
+    if k < 1:
+        raise StoreError("k must be at least 1")
+    store = open_store(location, keyring)
+    try:
+        t0 = time.perf_counter()
+        meta = store.meta()
+        grants = store.grants()
+        labels = sorted(grants.get(role, []))
+        if "embedder" in meta:
+            vec = get_embedder(meta["embedder"]).embed([question])[0]
+            hits = store.query(vec, role, k)
+        else:
+            hits = []  # an empty store (no RAG record yet)
+        took = time.perf_counter() - t0
+        where = store.location
+    finally:
+        store.close()
+    if audit_path is not None:
+        fields: dict[str, Any] = {
+            "store": where, "role": role, "labels": labels, "k": k, "hits": len(hits),
+            "chunk_ids": [h.chunk.chunk_id for h in hits],
+            "record_ids": sorted({h.chunk.record_id for h in hits}),
+        }
+        if store_query_text:
+            fields["query_text"] = question
+        audit_event(audit_path, keyring, "rag_query", policy_identity or {}, **fields)
+    return QueryResult(role, labels, hits, where, took)

@@ -1,0 +1,183 @@
+"""RagWriter: what the pipeline calls to chunk, embed and upsert RAG-routed records, and index subjects.
+
+Upserts are by record id + content hash (of the transformed text, segment keys, labels and chunking settings):
+unchanged records are skipped without re-embedding, changed ones have their chunks replaced, records that now
+route elsewhere lose their chunks, and with sync=True records not seen in this run are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prepkit.embed import get_embedder
+from prepkit.keys import KeyRing
+from prepkit.policy import LoadedPolicy
+from prepkit.rag.chunk import chunk_spans, entity_types_in
+from prepkit.rag.store import STORE_FILE, Chunk, StoreError, is_url, open_store, redact_url
+from prepkit.rag.subjects_index import SubjectIndex
+from prepkit.records import Result, Route
+
+BATCH_CHUNKS = 512  # chunks embedded and written per transaction
+BATCH_SUBJECTS = 2000
+
+
+def content_hash(result: Result, labels: tuple[str, ...], size: int, overlap: int, embedder: str) -> str:
+    assert result.transformed is not None
+    payload = {"texts": result.transformed.texts, "keys": [s.key for s in result.record.segments],
+               "roles": [s.role for s in result.record.segments], "source": result.record.source,
+               "labels": sorted(labels), "chunking": [size, overlap], "embedder": embedder}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def make_chunks(result: Result, labels: tuple[str, ...], size: int, overlap: int, chash: str) -> list[Chunk]:
+    assert result.transformed is not None
+    rec = result.record
+    applied = result.transformed.applied
+    chunks = []
+    for si, (seg, text) in enumerate(zip(rec.segments, result.transformed.texts, strict=True)):
+        # Entity types come from the operators applied inside the chunk (offsets into the transformed text); a
+        # record with findings but nothing applied (e.g. all kept) falls back to the segment's finding types.
+        seg_findings = sorted({f.entity_type for f in result.findings if f.segment == si})
+        for span in chunk_spans(text, size, overlap):
+            types = entity_types_in(applied, si, span) if applied else seg_findings
+            cid = hashlib.sha256(f"{rec.id}\0{si}\0{span.start}\0{span.end}\0{chash}".encode()).hexdigest()[:24]
+            chunks.append(Chunk(cid, rec.id, rec.source, seg.key, si, seg.role, span.start, span.end, labels,
+                                tuple(types), text[span.start : span.end]))
+    return chunks
+
+
+class RagWriter:
+    def __init__(self, out_dir: Path, loaded_policy: LoadedPolicy, keyring: KeyRing, url: str | None = None) -> None:
+        policy = loaded_policy.policy
+        self.cfg = policy.outputs.rag
+        self.out_dir = Path(out_dir)
+        self.embedder = get_embedder(self.cfg.embedder)
+        url = url or self.cfg.url
+        if self.cfg.backend == "postgres" and not url:
+            raise StoreError("outputs.rag.backend is postgres but no URL was given (--rag-url or outputs.rag.url)")
+        if url and not is_url(url):
+            raise StoreError(f"RAG URL {redact_url(url)!r} is not a postgresql:// URL")
+        self.backend = "postgres" if url else "sqlite"
+        location: str | Path = url if url else self.out_dir / "rag" / STORE_FILE
+        self.index = SubjectIndex.in_out_dir(self.out_dir, keyring, create=True)
+        try:
+            self.store = open_store(location, keyring, create=True)
+        except Exception:
+            self.index.close()
+            raise
+        self.store.prepare(self.embedder.name, self.embedder.dims)
+        self.store.set_grants({r: list(ls) for r, ls in policy.access.roles.items()})
+        # A URL with a password is never written down; forget then needs --rag-url again.
+        meta = {"backend": self.backend}
+        if url and redact_url(url) == url:
+            meta["url"] = url
+        self.index.set_meta(**meta)
+        self.existing = self.store.records()
+        self.erased = self.index.erased()
+        self._pending: list[tuple[str, str, list[Chunk]]] = []
+        self._pending_chunks = 0
+        self._subjects: list[tuple[str, str, list[str]]] = []
+        self.rag_ids: set[str] = set()
+        self.other_ids: set[str] = set()
+        self.n = {"records_written": 0, "records_skipped": 0, "records_blocked_erased": 0, "chunks_written": 0,
+                  "chunks_skipped": 0, "chunks_deleted": 0, "records_deleted": 0, "subjects_indexed": 0}
+        self.embed_seconds = 0.0
+        self.closed = False
+
+    def add(self, result: Result) -> None:
+        if result.decision.route != Route.RAG:
+            raise ValueError(f"record {result.record.id}: RagWriter.add got route {result.decision.route}")
+        if result.transformed is None:
+            # Fail closed: only transformed (anonymized) text may enter the store.
+            raise ValueError(f"record {result.record.id}: routed to rag without transformed text")
+        rid = result.record.id
+        self.rag_ids.add(rid)
+        if self.erased and self.erased.intersection(result.transformed.subject_hashes):
+            self.n["records_blocked_erased"] += 1
+            self.other_ids.add(rid)  # an erased subject's record must not come back: drop any chunks it has
+            self.rag_ids.discard(rid)
+            return
+        labels = tuple(sorted(set(result.decision.labels or self.cfg.default_labels)))
+        chash = content_hash(result, labels, self.cfg.chunk_size, self.cfg.chunk_overlap, self.embedder.name)
+        prev = self.existing.get(rid)
+        if prev is not None and prev.content_hash == chash:
+            self.n["records_skipped"] += 1
+            self.n["chunks_skipped"] += prev.chunk_count
+            return
+        chunks = make_chunks(result, labels, self.cfg.chunk_size, self.cfg.chunk_overlap, chash)
+        self._pending.append((rid, chash, chunks))
+        self._pending_chunks += len(chunks)
+        if self._pending_chunks >= BATCH_CHUNKS:
+            self._flush()
+
+    def index_subjects(self, result: Result) -> None:
+        rid = result.record.id
+        route = str(result.decision.route)
+        if result.decision.route != Route.RAG:
+            self.other_ids.add(rid)
+        hashes = list(result.transformed.subject_hashes) if result.transformed else []
+        self._subjects.append((rid, route, hashes))
+        if len(self._subjects) >= BATCH_SUBJECTS:
+            self._flush_subjects()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        texts = [c.text for _, _, chunks in self._pending for c in chunks]
+        t0 = time.perf_counter()
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dims), dtype=np.float32)
+        self.embed_seconds += time.perf_counter() - t0
+        self.store.replace_records(self._pending, vectors)
+        self.n["records_written"] += len(self._pending)
+        self.n["chunks_written"] += len(texts)
+        self._pending, self._pending_chunks = [], 0
+
+    def _flush_subjects(self) -> None:
+        if self._subjects:
+            self.index.set_records(self._subjects)
+            self.n["subjects_indexed"] += sum(len(set(h)) for _, _, h in self._subjects)
+            self._subjects = []
+
+    def _delete(self, ids: set[str]) -> None:
+        present = sorted(i for i in ids if i in self.existing)
+        if present:
+            self.n["chunks_deleted"] += self.store.delete_records(present)
+            self.n["records_deleted"] += len(present)
+            for i in present:
+                self.existing.pop(i, None)
+
+    def close(self, sync: bool = False, seen_ids: set[str] | None = None) -> dict[str, Any]:
+        """Flush, apply deletions and return stats for summary.json. sync=True deletes chunks (and subject index
+        entries) of records not seen in this run: `seen_ids` if given, else every record passed to add() or
+        index_subjects()."""
+        if self.closed:
+            raise RuntimeError("RagWriter already closed")
+        try:
+            self._flush()
+            self._flush_subjects()
+            self._delete(self.other_ids - self.rag_ids)
+            if sync:
+                seen = seen_ids if seen_ids is not None else self.rag_ids | self.other_ids
+                self._delete(set(self.existing) - seen)
+                stale = self.index.record_ids() - seen
+                if stale:
+                    self.index.remove_records(stale)
+            stats = self.store.stats()
+        finally:
+            self.store.close()
+            self.index.close()
+            self.closed = True
+        texts = self.n["chunks_written"]
+        return {
+            **self.n, "backend": self.backend, "store": stats["location"], "embedder": self.embedder.name,
+            "dims": self.embedder.dims, "records_total": stats["records"], "chunks_total": stats["chunks"],
+            "store_bytes": stats["bytes"], "embed_seconds": round(self.embed_seconds, 3),
+            "chunks_per_second": round(texts / self.embed_seconds) if self.embed_seconds > 0 else None,
+            "sync": sync,
+        }
