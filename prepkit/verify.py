@@ -9,25 +9,15 @@ Failures name the check, entity type and segment, never the value.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prepkit.keys import KeyRing
 from prepkit.policy.load import LoadedPolicy
 from prepkit.records import Applied, Finding, Record, Transformed, Verification, VerifyFailure
-from prepkit.transform.subjects import _DIGITY, normalize
+from prepkit.transform.match import Haystack, Needle, text_norm
 
 ScanFn = Callable[[str], list[tuple[int, int, str, float]]]
-
-# Runs of digits with the separators people put inside phone, card and account numbers.
-_DIGIT_RUN = re.compile(r"[0-9](?:[0-9]|[\s().+/-](?=[\s().+/-]{0,2}[0-9]))*")
-_MIN_DIGITS = 4  # shorter digit strings (a house number, a day) occur by chance everywhere
-
-
-def _text_norm(s: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s).casefold())
 
 
 def _metadata_strings(value: Any) -> Iterator[str]:
@@ -44,27 +34,6 @@ def _metadata_strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-class _Haystack:
-    """One output location, normalized two ways: text for word search, digit runs for number search."""
-
-    def __init__(self, text: str):
-        self.text = _text_norm(text)
-        self.digit_runs: list[str] | None = None
-
-    def has_text(self, needle: str) -> bool:
-        if not needle or needle not in self.text:
-            return False
-        # Word boundaries where the value starts/ends with a word character, so "Al" does not hit "also".
-        left = r"(?<!\w)" if needle[0].isalnum() else ""
-        right = r"(?!\w)" if needle[-1].isalnum() else ""
-        return re.search(left + re.escape(needle) + right, self.text) is not None
-
-    def has_digits(self, digits: str) -> bool:
-        if self.digit_runs is None:
-            self.digit_runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(self.text)]
-        return any(digits in run for run in self.digit_runs)
-
-
 class Verifier:
     def __init__(
         self,
@@ -77,7 +46,7 @@ class Verifier:
         self.cfg = self.policy.verification
         self.pattern_scan = pattern_scan
         self.full_scan = full_scan
-        self.allow = {_text_norm(a) for a in self.policy.detection.allow_list}
+        self.allow = {text_norm(a) for a in self.policy.detection.allow_list}
         if self.cfg.full_rescan and full_scan is None:
             raise ValueError("policy verification.full_rescan is on but no full detection pass was supplied")
 
@@ -103,44 +72,27 @@ class Verifier:
             failures += self._rescan("pattern_rescan", self.pattern_scan, out)
         if "full_rescan" in checks and self.full_scan is not None:
             failures += self._rescan("full_rescan", self.full_scan, out)
-        seen: set[VerifyFailure] = set()
-        unique = [f for f in failures if not (f in seen or seen.add(f))]
+        unique = list(dict.fromkeys(failures))  # one failure per (check, type, segment), in order
         return Verification(not unique, unique, checks)
 
     def _original_values(self, record: Record, findings: list[Finding], out: Transformed) -> list[VerifyFailure]:
-        stacks = [_Haystack(t) for t in out.texts]
-        meta = _Haystack("\n".join(_metadata_strings(record.metadata)))
+        stacks = [Haystack(t) for t in out.texts]
+        meta = Haystack("\n".join(_metadata_strings(record.metadata)))
         failures = []
         for f in findings:
             if not (0 <= f.segment < len(record.segments)):
                 failures.append(VerifyFailure("original_values", f.entity_type, f.segment))
                 continue
             value = record.segments[f.segment].text[f.start:f.end]
-            if _text_norm(value.strip()) in self.allow:
+            if text_norm(value) in self.allow:
                 continue
-            where = self._find(value, f.entity_type, stacks, meta)
+            needle = Needle(value, f.entity_type)
+            where = next((i for i, h in enumerate(stacks) if needle.found_in(h)), None)
+            if where is None and needle.found_in(meta):
+                where = -1  # -1: the record's metadata
             if where is not None:
                 failures.append(VerifyFailure("original_values", f.entity_type, where))
         return failures
-
-    @staticmethod
-    def _find(value: str, entity_type: str, stacks: list[_Haystack], meta: _Haystack) -> int | None:
-        """Index of the first segment holding the value, -1 for metadata, None when it is nowhere."""
-        if entity_type in _DIGITY:
-            needle = normalize(value, entity_type)
-            digits = re.sub(r"[^0-9]", "", needle)
-            if len(digits) >= _MIN_DIGITS and digits == needle:
-                hit = lambda h: h.has_digits(digits)  # noqa: E731
-            else:
-                needle = _text_norm(value.strip())
-                hit = lambda h: h.has_text(needle)  # noqa: E731
-        else:
-            needle = _text_norm(value.strip())
-            hit = lambda h: h.has_text(needle)  # noqa: E731
-        for i, h in enumerate(stacks):
-            if hit(h):
-                return i
-        return -1 if hit(meta) else None
 
     def _rescan(self, check: str, scan: ScanFn, out: Transformed) -> list[VerifyFailure]:
         inserted: dict[int, list[Applied]] = {}
@@ -151,7 +103,7 @@ class Verifier:
             for start, end, etype, score in scan(text):
                 if score < self.policy.detection.threshold(etype):
                     continue  # below the policy's bar, as in the first pass
-                if _text_norm(text[start:end].strip()) in self.allow:
+                if text_norm(text[start:end].strip()) in self.allow:
                     continue
                 if any(start < a.end and a.start < end for a in inserted.get(i, [])):
                     continue  # overlaps a value prepkit put there

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import string
 from typing import Any
 
 from prepkit.transform.context import DocContext
+from prepkit.transform.crypto import encrypt_value
+from prepkit.transform.dates import generalize_date, has_calendar_date
 from prepkit.transform.operators import Operator, ParamProblems, register
 from prepkit.transform.subjects import normalize
 
@@ -89,3 +92,81 @@ class Hash(Operator):
         msg = f"{entity_type}\x00{normalize(value, entity_type)}".encode()
         digest = hmac.new(ctx.shared.keys.hash, msg, hashlib.sha256).hexdigest()
         return f"{params.get('prefix', '')}{digest[: params.get('length', 16)]}"
+
+
+@register
+class Encrypt(Operator):
+    """Reversible for key holders (`prepkit reidentify`): ⟦enc:v1:<key id>:<type>:<AES-SIV ciphertext>⟧."""
+
+    name = "encrypt"
+    params = {}
+
+    def apply(self, value: str, entity_type: str, params: dict[str, Any], ctx: DocContext) -> str:
+        keys = ctx.shared.keys
+        return encrypt_value(keys.encrypt, keys.key_id, entity_type, value)
+
+
+HIPAA_RESTRICTED_ZIP3 = frozenset({
+    "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878", "879", "884",
+    "890", "893",
+})  # three-digit ZIP areas under 20,000 people (HIPAA Safe Harbor, 2000 census): shown as 000
+
+_KINDS = {"DATE_TIME": "date", "DATE": "date", "ZIP_CODE": "zip", "ZIP": "zip", "US_ZIP": "zip", "ZIPCODE": "zip",
+          "AGE": "age"}
+
+
+def generalize_zip(value: str) -> str:
+    m = re.search(r"\d{5}", value)
+    if not m:
+        return "[zip]"
+    z3 = m.group()[:3]
+    return "000" if z3 in HIPAA_RESTRICTED_ZIP3 else z3
+
+
+def generalize_age(value: str, band: int) -> str:
+    def sub(m: re.Match[str]) -> str:
+        n = int(m.group())
+        if n > 89:
+            return "90+"
+        lo = n // band * band
+        return f"{lo}-{min(lo + band - 1, 89)}"
+
+    out, n = re.subn(r"\d+", sub, value, count=1)
+    return out if n else "[age]"
+
+
+@register
+class Generalize(Operator):
+    """Coarser but still useful: dates to year or month, ZIP to 3 digits (HIPAA), ages to bands with 90+."""
+
+    name = "generalize"
+    params = {"granularity": str, "band": int, "kind": str}
+
+    def kind(self, entity_type: str, params: dict[str, Any]) -> str | None:
+        return params.get("kind") or _KINDS.get(entity_type)
+
+    def check(self, params: dict[str, Any], entity_type: str = "") -> ParamProblems:
+        out: ParamProblems = []
+        kind = self.kind(entity_type, params)
+        if params.get("kind") not in (None, "date", "zip", "age"):
+            out.append(("kind", "must be one of date, zip, age"))
+        elif kind is None and entity_type != "DEFAULT":
+            out.append(("operator", f"generalize knows dates, ZIP codes and ages; for {entity_type} set "
+                                    "`kind: date|zip|age`, or use synthesize/replace"))
+        if params.get("granularity", "year") not in ("year", "month"):
+            out.append(("granularity", "must be year or month"))
+        if not 2 <= params.get("band", 10) <= 50:
+            out.append(("band", "must be between 2 and 50 years"))
+        return out
+
+    def apply(self, value: str, entity_type: str, params: dict[str, Any], ctx: DocContext) -> str:
+        kind = self.kind(entity_type, params)
+        if kind == "date":
+            if not has_calendar_date(value):
+                return value  # a duration or time of day: nothing to coarsen
+            return generalize_date(value, params.get("granularity", "year"), ctx.shared.locale.endswith("US"))
+        if kind == "zip":
+            return generalize_zip(value)
+        if kind == "age":
+            return generalize_age(value, params.get("band", 10))
+        return f"[{entity_type}]"  # DEFAULT: generalize on a type it cannot coarsen hides it

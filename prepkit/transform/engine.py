@@ -9,6 +9,7 @@ from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action
 from prepkit.records import Applied, Finding, Record, Transformed
 from prepkit.transform.context import DocContext, Keys, Shared
+from prepkit.transform.match import Needle
 from prepkit.transform.operators import Operator, get_operator
 from prepkit.transform.subjects import normalize, subject_hash
 
@@ -40,8 +41,16 @@ class Transformer:
         self.policy = loaded_policy.policy
         self.keyring = keyring
         self.shared = Shared(Keys.from_keyring(keyring), self.policy.locale)
-        self.avoid = {normalize(v) for v in avoid or ()}  # known real values (e.g. from a corpus pre-scan)
+        # Known real values beyond the record (e.g. a corpus pre-scan): surrogates avoid them too.
+        self.avoid = [Needle(v, None) for v in sorted(avoid or ())]
         self._ops: dict[str, tuple[Operator, dict[str, Any], Action]] = {}
+        # Fail at construction, not mid-run, even when the policy was loaded without checks.
+        for etype, action in self.policy.actions.items():
+            op = get_operator(action.operator)
+            problems = op.validate(action.params, etype)
+            if problems:
+                param, msg = problems[0]
+                raise ValueError(f"actions.{etype}{'.' + param if param else ''}: {msg}")
 
     def _op(self, entity_type: str) -> tuple[Operator, dict[str, Any], Action]:
         hit = self._ops.get(entity_type)
@@ -59,12 +68,14 @@ class Transformer:
             raise ValueError("finding offsets out of bounds for the record")
         kept = resolve_overlaps(valid)
         values = [record.segments[f.segment].text[f.start:f.end] for f in valid]
-        ctx = DocContext(self.shared)
-        ctx.originals = set(self.avoid)
+        ctx = DocContext(self.shared, record_id=record.id)
+        ctx.needles = list(self.avoid)
         for f, v in zip(valid, values, strict=True):
-            ctx.originals.add(normalize(v, f.entity_type))
-            ctx.originals.add(normalize(v))
+            ctx.needles.append(Needle(v, f.entity_type))
         ctx.findings = [(f.entity_type, record.segments[f.segment].text[f.start:f.end]) for f in kept]
+        persons = [normalize(v) for t, v in ctx.findings if t == "PERSON"]
+        full = [p for p in persons if " " in p]
+        ctx.subject = (full or persons or ["record:" + record.id])[0]
 
         replacements: list[str] = []
         for f in kept:  # reading order, so replace numbers and name variants follow the text

@@ -1,0 +1,70 @@
+"""Normalized search for real values, shared by verification and by the surrogate collision check.
+
+Text values match case- and whitespace-insensitively on word boundaries ("Al" does not hit "also"); number-like
+values (phones, cards, SSNs, account numbers) match by digits inside any run of digits and separators, so
+"555 010 1234" still finds "(555) 010-1234".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from prepkit.transform.dates import has_calendar_date
+from prepkit.transform.subjects import _DIGITY, normalize
+
+_DIGIT_RUN = re.compile(r"[0-9](?:[0-9]|[\s().+/-](?=[\s().+/-]{0,2}[0-9]))*")
+_MIN_DIGITS = 4  # shorter digit strings (a house number, a day) occur by chance everywhere
+_WS = re.compile(r"\s+")
+
+
+def text_norm(s: str) -> str:
+    return _WS.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
+
+
+class Haystack:
+    """One output location, normalized two ways: text for word search, digit runs for number search."""
+
+    __slots__ = ("text", "_runs")
+
+    def __init__(self, text: str):
+        self.text = text_norm(text)
+        self._runs: list[str] | None = None
+
+    def has_text(self, needle: str) -> bool:
+        if not needle or needle not in self.text:
+            return False
+        left = r"(?<!\w)" if needle[0].isalnum() else ""
+        right = r"(?!\w)" if needle[-1].isalnum() else ""
+        return re.search(left + re.escape(needle) + right, self.text) is not None
+
+    def has_digits(self, digits: str) -> bool:
+        if self._runs is None:
+            self._runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(self.text)]
+        return any(digits in run for run in self._runs)
+
+
+class Needle:
+    """A real value to look for. `searchable` is False for values too short or too generic to search for."""
+
+    __slots__ = ("digits", "text", "searchable")
+
+    def __init__(self, value: str, entity_type: str | None):
+        self.digits: str | None = None
+        self.text = text_norm(value)
+        if entity_type in _DIGITY:
+            d = re.sub(r"[^0-9]", "", normalize(value, entity_type))
+            if len(d) >= _MIN_DIGITS and d == re.sub(r"[^0-9a-z]", "", normalize(value, entity_type)):
+                self.digits = d
+        # A bare one- or two-digit number (an age, a day) cannot be told from any other number in the text;
+        # durations and relative dates ("two weeks", "yesterday") identify no one and are kept on purpose.
+        self.searchable = bool(self.text) and not (self.text.isdigit() and len(self.text) < 3)
+        if entity_type in {"DATE_TIME", "DATE"} and not has_calendar_date(value):
+            self.searchable = False
+
+    def found_in(self, h: Haystack) -> bool:
+        if not self.searchable:
+            return False
+        if self.digits is not None:
+            return h.has_digits(self.digits)
+        return h.has_text(self.text)

@@ -1,0 +1,144 @@
+"""Verification fails closed: planted leaks are caught by each check; clean output passes.
+
+The pattern scan is built from Presidio's real regex recognizers (the same kind the lead's Detector runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from prepkit.keys import KeyRing
+from prepkit.policy import load_policy
+from prepkit.policy.load import LoadedPolicy
+from prepkit.records import Finding, Record, Segment, Transformed
+from prepkit.transform import Transformer
+from prepkit.verify import Verifier
+
+KEY = KeyRing.from_bytes(b"\x33" * 32, "test")
+
+POLICY = """
+version: 1
+name: v
+detection:
+  entities: [PERSON, CREDIT_CARD, US_SSN, IBAN_CODE, PHONE_NUMBER]
+  allow_list: [Acme Help Desk]
+verification: {{full_rescan: {full}}}
+routing: {{default: {{route: quarantine, reason: r}}}}
+actions:
+  DEFAULT: {{operator: {op}}}
+"""
+
+Scan = Callable[[str], list[tuple[int, int, str, float]]]
+
+
+@pytest.fixture(scope="module")
+def pattern_scan() -> Scan:
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer, UsSsnRecognizer
+
+    recs = [CreditCardRecognizer(), IbanRecognizer(), UsSsnRecognizer()]
+
+    def scan(text: str) -> list[tuple[int, int, str, float]]:
+        return [(r.start, r.end, r.entity_type, r.score) for rec in recs for r in rec.analyze(text, rec.supported_entities, None)]
+
+    return scan
+
+
+def lp(tmp_path: Path, op: str = "synthesize", full: str = "false") -> LoadedPolicy:
+    p = tmp_path / f"{op}-{full}.yaml"
+    p.write_text(POLICY.format(op=op, full=full))
+    return load_policy(p)
+
+
+def findings(r: Record, pairs: list[tuple[str, str]]) -> list[Finding]:
+    out = []
+    for i, seg in enumerate(r.segments):
+        for value, etype in pairs:
+            j = seg.text.find(value)
+            while j >= 0:
+                out.append(Finding(i, j, j + len(value), etype, 0.9))
+                j = seg.text.find(value, j + 1)
+    return out
+
+
+CARD = "4111 1111 1111 1111"
+TEXT = f"Maria Lopez paid with {CARD}; call 415-555-0132."
+
+
+@pytest.mark.parametrize("op", ["synthesize", "replace", "redact", "hash", "encrypt", "mask"])
+def test_clean_output_passes(tmp_path: Path, pattern_scan: Scan, op: str) -> None:
+    policy = lp(tmp_path, op)
+    r = Record("r", "s", "text", [Segment("text", TEXT)])
+    fs = findings(r, [("Maria Lopez", "PERSON"), (CARD, "CREDIT_CARD"), ("415-555-0132", "PHONE_NUMBER")])
+    out = Transformer(policy, KEY).transform(r, fs)
+    v = Verifier(policy, KEY, pattern_scan=pattern_scan).verify(r, fs, out)
+    assert v.passed, v.failures
+    assert v.checks == ("original_values", "pattern_rescan")
+
+
+def test_missed_card_is_caught_by_pattern_rescan(tmp_path: Path, pattern_scan: Scan) -> None:
+    """The planted leak: the first pass missed the card; only the rescan can see it."""
+    policy = lp(tmp_path)
+    r = Record("r", "s", "text", [Segment("text", TEXT)])
+    fs = findings(r, [("Maria Lopez", "PERSON"), ("415-555-0132", "PHONE_NUMBER")])
+    out = Transformer(policy, KEY).transform(r, fs)
+    v = Verifier(policy, KEY, pattern_scan=pattern_scan).verify(r, fs, out)
+    assert not v.passed
+    assert [(f.check, f.entity_type, f.segment) for f in v.failures] == [("pattern_rescan", "CREDIT_CARD", 0)]
+
+
+def test_inserted_surrogates_are_not_failures(tmp_path: Path, pattern_scan: Scan) -> None:
+    """A synthesized card is Luhn-valid, so the rescan sees a card: it must know prepkit put it there."""
+    policy = lp(tmp_path)
+    r = Record("r", "s", "text", [Segment("text", f"card {CARD} and IBAN DE89 3704 0044 0532 0130 00")])
+    fs = findings(r, [(CARD, "CREDIT_CARD"), ("DE89 3704 0044 0532 0130 00", "IBAN_CODE")])
+    out = Transformer(policy, KEY).transform(r, fs)
+    assert {e for _, _, e, _ in pattern_scan(out.texts[0])} == {"CREDIT_CARD", "IBAN_CODE"}
+    assert Verifier(policy, KEY, pattern_scan=pattern_scan).verify(r, fs, out).passed
+
+
+def test_second_mention_and_metadata_leaks_are_caught(tmp_path: Path) -> None:
+    policy = lp(tmp_path)
+    text = "Maria Lopez wrote in. Later MARIA  LOPEZ wrote again."
+    r = Record("r", "s", "text", [Segment("text", text)], metadata={"author": {"name": "maria lopez"}})
+    first = [Finding(0, 0, 11, "PERSON", 0.9)]  # the second, oddly spaced mention was missed
+    out = Transformer(policy, KEY).transform(r, first)
+    v = Verifier(policy, KEY).verify(r, first, out)
+    assert [(f.check, f.segment) for f in v.failures] == [("original_values", 0)]
+    r2 = Record("r", "s", "text", [Segment("text", "Maria Lopez wrote in.")], metadata={"author": {"name": "maria lopez"}})
+    out2 = Transformer(policy, KEY).transform(r2, first)
+    assert [(f.check, f.segment) for f in Verifier(policy, KEY).verify(r2, first, out2).failures] == [("original_values", -1)]
+
+
+def test_phone_leak_found_whatever_the_formatting(tmp_path: Path) -> None:
+    policy = lp(tmp_path)
+    r = Record("r", "s", "chat", [Segment("m0", "call 415-555-0132"), Segment("m1", "or (415) 555 0132 after 5")])
+    fs = [Finding(0, 5, 17, "PHONE_NUMBER", 0.9)]
+    out = Transformer(policy, KEY).transform(r, fs)
+    v = Verifier(policy, KEY).verify(r, fs, out)
+    assert [(f.check, f.entity_type, f.segment) for f in v.failures] == [("original_values", "PHONE_NUMBER", 1)]
+
+
+def test_tampered_output_fails_and_allow_list_is_respected(tmp_path: Path) -> None:
+    policy = lp(tmp_path)
+    r = Record("r", "s", "text", [Segment("text", "Maria Lopez at Acme Help Desk")])
+    fs = [Finding(0, 0, 11, "PERSON", 0.9), Finding(0, 15, 29, "ORGANIZATION", 0.6)]
+    good = Transformer(policy, KEY).transform(r, fs[:1])
+    assert Verifier(policy, KEY).verify(r, fs, good).passed  # allow-listed value may stay
+    bad = Transformed(texts=["Maria Lopez at Acme Help Desk"], applied=good.applied)
+    assert not Verifier(policy, KEY).verify(r, fs, bad).passed
+    short = Transformed(texts=[], applied=[])
+    assert not Verifier(policy, KEY).verify(r, fs, short).passed
+
+
+def test_full_rescan_needs_a_scanner_and_runs_when_asked(tmp_path: Path, pattern_scan: Scan) -> None:
+    policy = lp(tmp_path, full="true")
+    with pytest.raises(ValueError, match="full_rescan"):
+        Verifier(policy, KEY, pattern_scan=pattern_scan)
+    r = Record("r", "s", "text", [Segment("text", f"x {CARD}")])
+    out = Transformer(policy, KEY).transform(r, [])
+    v = Verifier(policy, KEY, pattern_scan=None, full_scan=pattern_scan).verify(r, [], out)
+    assert v.checks == ("original_values", "full_rescan")
+    assert [f.check for f in v.failures] == ["full_rescan"]
