@@ -72,6 +72,14 @@ def _builtin(language: str) -> list[EntityRecognizer]:
     return builtin_recognizers(language)
 
 
+def _refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    try:
+        from prepkit.detect.recognizers import refine
+    except ImportError:
+        return results
+    return refine(text, results)
+
+
 def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEngine:
     make_offline()
     det = policy.detection
@@ -151,6 +159,8 @@ class Detector:
                 text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
                 score_threshold=min([det.default_threshold, *det.thresholds.values()]),
             )
+            if det.builtin_recognizers:  # prepkit's false-positive filters go with its recognizers
+                found = _refine(text, found)
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
 

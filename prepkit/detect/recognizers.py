@@ -1,0 +1,368 @@
+"""prepkit's own recognizers: personal data Presidio lacks or finds badly, plus a post-filter for its known false
+positives.
+
+Every rule here is written against the *shape* of the data (how addresses, ages or record numbers are written in
+general), never against individual evaluation documents; `bench/EVAL.md` records what each one buys.
+
+Rules that need a cue ("zip", "MRN", "aged") carry the cue inside their regex and report only the value group,
+so the span that gets anonymized is the value, not the label in front of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+# Entity types only prepkit's recognizers produce, for policy validation and documentation.
+BUILTIN_ENTITIES: dict[str, str] = {
+    "AGE": "a person's age (\"42 years old\", \"aged 42\", \"age: 42\")",
+    "TITLE": "an honorific (Mr, Mrs, Dr, Prof...) or a job title",
+    "ZIP_CODE": "a postal code next to a cue (\"ZIP\", \"postal code\") or a US state",
+    "MEDICAL_RECORD_NUMBER": "a medical record number next to a cue (\"MRN\", \"medical record\")",
+    "NPI": "a US National Provider Identifier (10 digits, Luhn check with the 80840 prefix) next to \"NPI\"",
+    "HEALTH_PLAN_NUMBER": "a health plan / insurance member or policy number next to a cue",
+    "ACCOUNT_NUMBER": "an account number next to a cue (\"account number\", \"acct #\")",
+}
+
+Validator = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    regex: re.Pattern[str]
+    score: float
+    group: str | None = None  # report this named group's span instead of the whole match
+    validate: Validator | None = None
+
+
+class RegexRecognizer(LocalRecognizer):
+    """Regex rules for one entity type; a rule may report a named group and validate the value."""
+
+    def __init__(self, name: str, entity: str, rules: Sequence[Rule], context: Sequence[str] = (),
+                 language: str = "en"):
+        self.rules = list(rules)
+        self._label = name  # Presidio's `name` attribute is untyped
+        super().__init__(supported_entities=[entity], name=name, supported_language=language,
+                         context=list(context))
+
+    def load(self) -> None:  # rules are compiled at import
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        entity = self.supported_entities[0]
+        if entities and entity not in entities:
+            return []
+        out: list[RecognizerResult] = []
+        for rule in self.rules:
+            for m in rule.regex.finditer(text):
+                start, end = m.span(rule.group) if rule.group else m.span()
+                if start < 0 or start == end:
+                    continue
+                value = text[start:end]
+                if rule.validate is not None and not rule.validate(value):
+                    continue
+                expl = AnalysisExplanation(recognizer=self._label, original_score=rule.score,
+                                           pattern_name=rule.name, validation_result=rule.validate is not None)
+                out.append(RecognizerResult(entity, start, end, rule.score, analysis_explanation=expl,
+                                            recognition_metadata={
+                                                RecognizerResult.RECOGNIZER_NAME_KEY: self._label,
+                                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                            }))
+        return _dedupe(out)
+
+
+def _dedupe(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Keep the longest of overlapping matches (rules overlap by design: a bare and a cued form)."""
+    results.sort(key=lambda r: (r.start, -(r.end - r.start), -r.score))
+    kept: list[RecognizerResult] = []
+    for r in results:
+        if kept and r.start < kept[-1].end:
+            k = kept[-1]
+            if r.end > k.end:  # partial overlap: merge into one span
+                k.end = r.end
+            k.score = max(k.score, r.score)
+            continue
+        kept.append(r)
+    return kept
+
+
+def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags | re.UNICODE)
+
+
+# ---------------------------------------------------------------------------------------------------- addresses
+# Street types in English and the languages of common international address formats. Suffix forms are glued to
+# the street name in Germanic/Nordic languages ("Hauptstrasse 5", "Storgatan 7"), prefix forms precede it.
+_ST_EN = (r"Street|St|Road|Rd|Avenue|Ave|Av|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Boulevard|Blvd|Terrace|Ter|"
+          r"Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Cres|Close|Row|Alley|Plaza|Loop|"
+          r"Pike|Grove|Gardens|Gdns|Hill|Hills|Point|Ridge|View|Walk|Mews|Green|Parade|Esplanade|Quay|"
+          r"Wharf|Rise|Vale|Heights|Expressway|Freeway|Turnpike|Junction|Crossing|Landing|Manor|Meadow|"
+          r"Meadows|Orchard|Path|Pass|Passage|Port|Ramp|Route|Spur|Station|Summit|Track|Trace|Tunnel|Union|"
+          r"Valley|Viaduct|Villa|Village|Ville|Vista|Estate|Estates|Field|Fields|Forge|Forges|Fork|Glen|"
+          r"Harbor|Harbour|Haven|Inlet|Island|Key|Knoll|Lake|Lakes|Mill|Mills|Mission|Mount|Mountain|Neck|"
+          r"Oval|Park|Prairie|Radial|Ranch|Rest|Shoal|Shore|Shores|Spring|Springs|Stream|Throughway|Way")
+_ST_SUFFIX = (r"stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|ring|damm|ufer|gatan|gata|gate|gata|vägen|väg|veien|"
+              r"vegen|vei|vej|stræde|stien|katu|tie|kuja|polku|straat|laan|plein|gracht|kade|dreef|steeg|"
+              r"utca|út|tér|körút|sor|sokak|sokağı|caddesi|ulica")
+_ST_PREFIX = (r"Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Strada|Rue|Avenue|Boulevard|Bd|Chemin|Impasse|"
+              r"Allée|Place|Quai|Route|Calle|Avenida|Avda\.?|Av\.|Paseo|Plaza|Camino|Carrera|Carretera|Ronda|"
+              r"Travessa|Rua|Praça|Estrada|Largo|ul\.|ulica|al\.|aleja|os\.|pl\.|Rúa|Rambla|Passeig|Carrer|"
+              r"Odos|Leoforos|Platia")
+_NAME = r"[^\W\d_][\w'’.-]*"  # one word of a street name (any script)
+_NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
+
+_STREET_RULES = [
+    # "1600 Pennsylvania Avenue", "12 b Baker St", "3178 254 Damvergi Street"
+    Rule("number street type", _rx(
+        rf"(?<![\w-]){_NUM}(?:\s+{_NUM})?,?\s+(?:{_NAME}\s+){{0,4}}(?:{_ST_EN})\.?(?![\w-])"), 0.7),
+    # "Via dei Fiorentini 17", "Rue de Virton 38", "ul. Słowicza 10", optionally with a house number first
+    Rule("street prefix number", _rx(
+        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_ST_PREFIX})\s+(?:{_NAME}\s+){{0,4}}{_NUM}(?![\w-])", re.IGNORECASE), 0.7),
+    # "Hauptstrasse 5", "Storgatan 7", "Trenerys gate 232", "Koskikatu 25", with an optional number first
+    Rule("street suffix number", _rx(
+        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{0,2}}[^\W\d_][\w-]*?(?:{_ST_SUFFIX})\s+{_NUM}(?![\w-])",
+        re.IGNORECASE), 0.65),
+    # Apartment / suite / unit designators and post-office boxes, military mail (PSC/APO/FPO/DPO)
+    Rule("unit", _rx(r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building)\.?\s*#?\s*"
+                     r"\d{1,5}[A-Za-z]?(?![\w-])", re.IGNORECASE), 0.6),
+    Rule("po box", _rx(r"(?<![\w-])(?:P\.?\s?O\.?\s*Box|Post\s+Office\s+Box|PO\s+Box|Box)\s+\d{1,6}(?![\w-])",
+                       re.IGNORECASE), 0.6),
+    Rule("military", _rx(r"(?<![\w-])(?:PSC|CMR|Unit)\s+\d{1,5},?\s+Box\s+\d{1,5}(?:\s*,?\s*(?:APO|FPO|DPO)\s+"
+                         r"A[AEP]\s+\d{5})?(?![\w-])", re.IGNORECASE), 0.75),
+    Rule("military post", _rx(r"(?<![\w-])(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}(?![\w-])", re.IGNORECASE), 0.75),
+    Rule("ship", _rx(r"(?<![\w-])(?:USNS|USNV|USS|USCGC)\s+[A-Z][\w'-]+(?:\s*,?\s*FPO\s+A[AEP]\s+\d{5})?"), 0.7),
+]
+
+# An address block continues past the street line: unit, city, region, postcode and country, one per line or
+# after commas. A continuation line is short, has no label ("Phone:"), e-mail, URL or long digit run.
+_LINE_PREFIX = r"[ \t]*(?:>+|\?{3}|[-*•])?[ \t]*"
+_ADDR_WORD = r"(?:[^\W\d_][\w'’.()-]*|\d{1,6}(?:[- ]\d{2,4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
+_NEXT_LINE = re.compile(rf"[ \t,]*\r?\n(?:{_LINE_PREFIX}\r?\n)?{_LINE_PREFIX}(?P<v>{_ADDR_WORD}(?:[ \t,]+{_ADDR_WORD}){{0,5}})"
+                        rf"[ \t.,]*(?=\r?\n|$)")
+# After a comma any words up to the end of the clause ("..., cite de l'interieur."); after a space only
+# capitalized words, numbers and postcodes ("Suite 104 Veszprém VE"), so "... Avenue tomorrow" stops.
+_CAP_WORD = r"(?:[^\W\d_a-z][\w'’.()-]*|\d{1,6}(?:[- ]\d{2,4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
+_SAME_LINE = re.compile(rf"(?:,[ \t]*(?P<v>{_ADDR_WORD}(?:[ \t,]+{_ADDR_WORD}){{0,5}}?)|[ \t]+(?P<w>{_CAP_WORD}"
+                        rf"(?:[ \t,]+{_CAP_WORD}){{0,5}}?))(?=[ \t]*(?:[.?!;)]|\r?\n|$))")
+_BAD_LINE = re.compile(r"[:@/]|\d[\d ()+-]{6,}\d|\b(?:tel|phone|mobile|fax|desk|office|email|e-mail|www)\b", re.I)
+_MAX_BLOCK_LINES = 4
+
+
+def _extend_address(text: str, start: int, end: int) -> int:
+    """End of the address block that starts with the street/unit span [start, end)."""
+    m = _SAME_LINE.match(text, end)
+    if m and not _BAD_LINE.search(m.group(0)):
+        end = m.end()
+    for _ in range(_MAX_BLOCK_LINES):
+        m = _NEXT_LINE.match(text, end)
+        if not m or _BAD_LINE.search(m.group("v")):
+            break
+        end = m.end("v")
+    # A full stop after a whole word ends the sentence; after an abbreviation ("St.", "Apt.") it is part of it.
+    if text[end - 1:end] == "." and re.search(r"[^\W\d_]{4,}\.$", text[start:end]):
+        end -= 1
+    return end
+
+
+class AddressRecognizer(RegexRecognizer):
+    """Street addresses: the street-line rules, then each match grown over the rest of its address block."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts)
+        for r in results:
+            r.end = _extend_address(text, r.start, r.end)
+        return _dedupe(results)
+
+
+_ADDRESS_CONTEXT = ["address", "live", "lives", "living", "located", "street", "ship", "mail", "deliver",
+                    "residence", "home", "apartment", "suite", "billing", "shipping"]
+
+# ---------------------------------------------------------------------------------------------------- ZIP codes
+_US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
+              "ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|VI|GU|AS|MP")
+_ZIP_RULES = [
+    Rule("cued zip", _rx(r"(?:\bzip(?:\s*code)?|\bpostal\s*code|\bpost\s*code|\bpostcode|\bplz)\s*(?:is|:|#|=)?"
+                         r"\s*(?P<v>\d{3,5}(?:[- ]\d{2,4})?)(?!\d)", re.IGNORECASE), 0.85, "v"),
+    Rule("state zip", _rx(rf"(?<![\w-])(?:{_US_STATES}),?\s+(?P<v>\d{{5}}(?:-\d{{4}})?)(?![\w-])"), 0.7, "v"),
+    Rule("zip+4", _rx(r"(?<![\w-])\d{5}-\d{4}(?![\w-])"), 0.4),
+]
+
+# ---------------------------------------------------------------------------------------------------- ages
+_AGE = r"(?P<v>1[0-2]\d|[1-9]?\d)"
+_AGE_RULES = [
+    Rule("n years old", _rx(rf"(?<![\w.,-]){_AGE}(?:\s*|-)(?:years?|yrs?|yo)(?:\s*|-)old\b", re.IGNORECASE),
+         0.85, "v"),
+    Rule("n y/o", _rx(rf"(?<![\w.,-]){_AGE}\s*(?:y/o|y\.o\.|yo\b|yrs?\s+old\b)", re.IGNORECASE), 0.7, "v"),
+    Rule("aged n", _rx(rf"\b(?:aged?|at\s+the\s+age\s+of|age\s+of)\s*[:=]?\s*{_AGE}(?![\d.,]\d)", re.IGNORECASE),
+         0.75, "v"),
+    # "just turned 30", "I'll turn 47.": the number ends the clause, so "turn 90 degrees" is not an age
+    Rule("turned n", _rx(rf"\b(?:turn(?:ed|s|ing)?|will\s+be|is\s+now)\s+{_AGE}(?=\s*(?:[.,!?;)]|$|years?\b|"
+                         r"yrs?\b|this\b|next\b|last\b|today\b|tomorrow\b|soon\b|in\s+\w+\b|on\s+\w+day\b|and\b|"
+                         r"but\b))", re.IGNORECASE), 0.6, "v"),
+    Rule("n-year-old", _rx(rf"(?<![\w.,-]){_AGE}\s*-\s*(?:year|yr)\s*-\s*old", re.IGNORECASE), 0.85, "v"),
+]
+
+# ---------------------------------------------------------------------------------------------------- titles
+_HONORIFICS = (r"Mr|Mrs|Ms|Miss|Mx|Mister|Madam|Dr|Doctor|Prof|Professor|Sir|Dame|Lord|Lady|Rev|Reverend|Fr|"
+               r"Father|Sister|Brother|Hon|Capt|Captain|Col|Colonel|Gen|General|Lt|Lieutenant|Sgt|Sergeant|"
+               r"Maj|Major|Cmdr|Officer|Judge|Rabbi|Imam|Pastor")
+_SHORT_HONORIFICS = {"mr", "mrs", "ms", "mx", "dr", "prof", "rev", "capt", "col", "lt", "sgt", "maj", "hon"}
+
+
+def _honorific_case(value: str) -> bool:
+    """Abbreviations count in any case ("ms. smith"); full words only capitalized ("General Grant", not "general")."""
+    word = value.rstrip(".")
+    return word.lower() in _SHORT_HONORIFICS or word[0].isupper()
+
+
+_JOB_HEADS = (r"engineer|manager|librarian|specialist|scientist|accountant|director|officer|analyst|developer|"
+              r"designer|consultant|nurse|teacher|technician|technologist|assistant|administrator|coordinator|"
+              r"therapist|psychologist|physician|surgeon|pharmacist|architect|editor|writer|producer|"
+              r"lawyer|attorney|solicitor|barrister|paralegal|clerk|secretary|receptionist|counsellor|counselor|"
+              r"advisor|adviser|inspector|surveyor|planner|programmer|operator|mechanic|electrician|plumber|"
+              r"chemist|biologist|physicist|geologist|economist|statistician|auditor|broker|banker|trader|"
+              r"executive|supervisor|instructor|lecturer|professor|researcher|radiographer|midwife|dentist|"
+              r"paramedic|pilot|controller|buyer|merchandiser|estimator|underwriter|actuary|curator|archivist|"
+              r"conservator|journalist|translator|interpreter|illustrator|animator|photographer|"
+              r"cinematographer|choreographer|dancer|musician|artist|chef|cook|baker|farmer|gardener|"
+              r"ecologist|horticulturist|toxicologist|microbiologist|sonographer|echocardiographer|"
+              r"optometrist|optician|audiologist|podiatrist|dietitian|nutritionist|physiotherapist|"
+              r"psychotherapist|psychiatrist|radiologist|anaesthetist|anesthetist|pathologist|veterinarian|"
+              r"worker|associate|representative|agent|distributor|installer|maintainer|fitter|welder|"
+              r"carpenter|joiner|labourer|laborer|driver|tutor|coach|trainer|CEO|CFO|CTO|COO|CIO|VP|president|"
+              r"chairman|chairwoman|chairperson|founder|owner|partner|head|lead|manager")
+_JOB_LINE_END = re.compile(rf"(?i)\b(?:{_JOB_HEADS})s?$")
+_JOB_MOD = r"(?:[A-Za-z][\w'’-]*\s+){0,3}"
+_TITLE_RULES = [
+    # "Mr. Smith", "Dr Jones", "ms. quinzia": an honorific only counts when a name follows it
+    Rule("honorific", _rx(rf"\b(?P<v>(?:{_HONORIFICS})\.?)(?=\s+[^\W\d_]+)", re.IGNORECASE), 0.6, "v", _honorific_case),
+    # A job title after "as a", "work(s/ed) as", "position of", or on its own line under a name
+    Rule("job title after cue", _rx(
+        rf"\b(?:as\s+(?:an?\s+|the\s+)?|position\s+of\s+|role\s+of\s+|job\s+title\s*[:=]?\s*|title\s*:\s*|"
+        rf"occupation\s*:\s*|profession\s*:\s*)(?P<v>{_JOB_MOD}(?:{_JOB_HEADS})s?)\b", re.IGNORECASE), 0.6, "v"),
+    # A short line of its own that ends in a job word, as in a signature or CV header ("Senior Accountant")
+    Rule("job title line", _rx(r"(?m)^[ \t>?]*(?P<v>[A-Z][\w'’-]*(?:[ \t]+[\w'’-]+){0,3})[ \t]*$"), 0.55, "v",
+         lambda v: _JOB_LINE_END.search(v) is not None),
+]
+
+# ---------------------------------------------------------------------------------------------------- health ids
+_ID = r"(?P<v>[A-Z]{0,4}[-#]?\d[\dA-Z-]{3,18}\d)"
+
+
+def _luhn_npi(value: str) -> bool:
+    digits = [int(c) for c in "80840" + re.sub(r"\D", "", value)]
+    if len(digits) != 15:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+_MRN_RULES = [
+    Rule("cued mrn", _rx(rf"\b(?:MRN|MR#|medical\s+record(?:\s+(?:number|no\.?|num|#))?|patient\s+(?:id|"
+                         rf"number|no\.?)|chart\s+(?:number|no\.?|#)|hospital\s+number)\s*(?:is|:|#|=)?\s*"
+                         rf"{_ID}(?![\w-])", re.IGNORECASE), 0.85, "v"),
+]
+_NPI_RULES = [
+    Rule("cued npi", _rx(r"\b(?:NPI|national\s+provider\s+identifier)(?:\s+(?:number|no\.?|#))?\s*(?:is|:|#|=)?"
+                         r"\s*(?P<v>[12]\d{3}[ -]?\d{3}[ -]?\d{3})(?!\d)", re.IGNORECASE), 0.9, "v", _luhn_npi),
+]
+_PLAN_RULES = [
+    Rule("cued plan id", _rx(rf"\b(?:member|subscriber|policy|health\s+plan|insurance|beneficiary|medicaid|"
+                             rf"medicare|group)\s*(?:id|number|no\.?|num|#)\s*(?:is|:|#|=)?\s*{_ID}(?![\w-])",
+                             re.IGNORECASE), 0.8, "v"),
+]
+_ACCOUNT_RULES = [
+    Rule("cued account", _rx(rf"\b(?:account|acct|a/c)\.?\s*(?:(?:number|no\.?|num|#)\s*(?:is|:|#|=)?|is|:|=)"
+                             rf"\s*{_ID}(?![\w-])", re.IGNORECASE), 0.75, "v"),
+]
+
+# ---------------------------------------------------------------------------------------------------- birth dates
+_DATE = (r"(?P<v>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|"
+         r"Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+\d{4})")
+_DOB_RULES = [
+    Rule("cued birth date", _rx(rf"\b(?:date\s+of\s+birth|birth\s*date|birthday|DOB|D\.O\.B\.?|born(?:\s+on)?)"
+                                rf"\s*(?:is|was|:|=|-)?\s*(?:it'?s\s+|on\s+)?{_DATE}", re.IGNORECASE), 0.9, "v"),
+]
+
+
+def builtin_recognizers(language: str = "en") -> list[LocalRecognizer]:
+    """prepkit's recognizers for `language` (English cues; other languages get none yet)."""
+    if language != "en":
+        return []
+    return [
+        AddressRecognizer("PrepkitStreetAddressRecognizer", "LOCATION", _STREET_RULES, _ADDRESS_CONTEXT, language),
+        RegexRecognizer("PrepkitZipCodeRecognizer", "ZIP_CODE", _ZIP_RULES, ["zip", "postal", "postcode"],
+                        language),
+        RegexRecognizer("PrepkitAgeRecognizer", "AGE", _AGE_RULES, ["age", "old", "aged"], language),
+        RegexRecognizer("PrepkitTitleRecognizer", "TITLE", _TITLE_RULES, [], language),
+        RegexRecognizer("PrepkitMedicalRecordRecognizer", "MEDICAL_RECORD_NUMBER", _MRN_RULES, [], language),
+        RegexRecognizer("PrepkitNpiRecognizer", "NPI", _NPI_RULES, [], language),
+        RegexRecognizer("PrepkitHealthPlanRecognizer", "HEALTH_PLAN_NUMBER", _PLAN_RULES, [], language),
+        RegexRecognizer("PrepkitAccountNumberRecognizer", "ACCOUNT_NUMBER", _ACCOUNT_RULES, [], language),
+        RegexRecognizer("PrepkitBirthDateRecognizer", "DATE_TIME", _DOB_RULES, [], language),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------- post-filter
+# Types whose pattern recognizers validate (checksum, strict format): when one of them overlaps a weaker guess,
+# the guess is the false positive (a Luhn-valid card number is not also a driver's licence or a date).
+_VALIDATED = {"CREDIT_CARD", "IBAN_CODE", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS", "NPI", "MEDICAL_RECORD_NUMBER"}
+_WEAK_ON_NUMBERS = {"US_DRIVER_LICENSE", "US_BANK_NUMBER", "US_PASSPORT", "DATE_TIME", "PHONE_NUMBER", "URL",
+                    "US_ITIN", "ORGANIZATION", "PERSON", "LOCATION", "NRP", "ZIP_CODE", "AGE"}
+# NER guesses that prepkit's cued rules override (a "35-year-old" is an AGE, not a DATE_TIME).
+_NER_TYPES = {"DATE_TIME", "ORGANIZATION", "PERSON", "NRP", "LOCATION"}
+_DATE_WORDS = re.compile(
+    r"(?i)\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|"
+    r"fri|sat(?:ur)?|sun)(?:day)?\b|\b(?:yesterday|today|tomorrow|tonight|christmas|easter|thanksgiving)\b")
+_YEAR = re.compile(r"(?:1[6-9]|20)\d\d|'\d\d|\d\d?(?:st|nd|rd|th)?")
+
+
+def _recognizer(r: RecognizerResult) -> str:
+    return str((r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
+
+
+def _overlaps(a: RecognizerResult, b: RecognizerResult) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop Presidio's known false positives; call on the analyzer's results for one text, before thresholds.
+
+    - a span that overlaps a validated identifier (card, IBAN, SSN, e-mail...) of another type: e.g. the
+      driver's-licence and bank-number patterns fire on every 16-digit card number, the URL recognizer on the
+      domain of every e-mail address;
+    - an NER guess that overlaps a finding of one of prepkit's cued rules (an age, a street address, a ZIP code);
+    - a DATE_TIME that names no date: no digit, month, weekday or holiday ("a few months ago", "the first year")
+      or a bare number that cannot be a year or day ("91196" is a postcode, not a date).
+    """
+    strong = [r for r in results if r.entity_type in _VALIDATED and r.score >= 0.5]
+    ours = [r for r in results if _recognizer(r).startswith("Prepkit") and r.score >= 0.5]
+    out = []
+    for r in results:
+        if r.entity_type in _WEAK_ON_NUMBERS and any(
+                s is not r and s.entity_type != r.entity_type and _overlaps(r, s) for s in strong):
+            continue
+        if (r.entity_type in _NER_TYPES and not _recognizer(r).startswith("Prepkit")
+                and any(o.entity_type != r.entity_type and _overlaps(r, o) for o in ours)):
+            continue
+        if r.entity_type == "DATE_TIME" and not _recognizer(r).startswith("Prepkit"):
+            value = text[r.start:r.end]
+            if not _DATE_WORDS.search(value):
+                continue
+            if value.isdigit() and not _YEAR.fullmatch(value):
+                continue
+        out.append(r)
+    return out
