@@ -286,7 +286,9 @@ class AuditLog:
         self._signing_key = signing_key_from_env() if signing_key == "env" else signing_key
         check_fields({"run_id": run_id, "policy": self.policy, "versions": self.versions})
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f: IO[bytes] | None = self.path.open("ab")
+        # 0600 like every other run output: the log names sources and record ids
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._f: IO[bytes] | None = os.fdopen(fd, "ab")
         try:
             fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
