@@ -106,6 +106,8 @@ def _pydantic_message(err: dict[str, Any], fields_at: Callable[[tuple[Any, ...]]
             f"; allowed: {', '.join(allowed)}" if allowed and not did_you_mean(str(key), allowed) else ""
         )
     if err["type"] == "missing":
+        if tuple(err["loc"]) == ("routing", "default"):
+            return "a default route is required (where records go when no rule matches)"
         return "required field is missing"
     return msg.removeprefix("Value error, ")
 
