@@ -60,10 +60,10 @@ def policy(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory: pytest.TempPathFactory):
+def pg():
     from prepkit.rag import pgserver
 
-    server = pgserver.start(tmp_path_factory.mktemp("pg") / "data", keep=False)
+    server = pgserver.start_temp()
     yield server
     server.stop()
 

@@ -136,7 +136,8 @@ def grants(store: str, policy: str) -> None:
             s.close()
     except _user_errors() as e:
         fail(str(e))
-    click.echo(f"{len(roles)} role(s) granted: " + "; ".join(f"{r}: {', '.join(ls)}" for r, ls in sorted(roles.items())))
+    click.echo(f"{len(roles)} role(s) granted: "
+               + "; ".join(f"{r}: {', '.join(sorted(ls)) or 'nothing'}" for r, ls in sorted(roles.items())))
 
 
 @main.command()

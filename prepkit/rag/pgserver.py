@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +43,7 @@ class LocalPg:
         self.server = pg.get_server(data_dir, cleanup_mode=None if keep else "delete")
         self.start_seconds = time.perf_counter() - t0
         self.data_dir = data_dir.resolve()
+        self._own_parent: Path | None = None
 
     def url(self, dbname: str = "postgres") -> str:
         return str(self.server.get_uri(database=dbname))
@@ -57,10 +60,21 @@ class LocalPg:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.server.cleanup()
+        if self._own_parent is not None:
+            shutil.rmtree(self._own_parent, ignore_errors=True)
 
 
 def start(data_dir: Path = DEFAULT_DIR, *, keep: bool = True) -> LocalPg:
     return LocalPg(data_dir, keep=keep)
+
+
+def start_temp() -> LocalPg:
+    """A server in a fresh private temp folder, deleted by stop(). Not under pytest's tmp folders: the wheel opens
+    every parent folder to its `pgserver` user, and a concurrent pytest session may prune those folders."""
+    parent = Path(tempfile.mkdtemp(prefix="prepkit-pg-"))
+    pg = LocalPg(parent / "data", keep=False)
+    pg._own_parent = parent
+    return pg
 
 
 def url_of(data_dir: Path = DEFAULT_DIR) -> str | None:

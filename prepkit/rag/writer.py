@@ -18,7 +18,7 @@ import numpy as np
 from prepkit.embed import get_embedder
 from prepkit.keys import KeyRing
 from prepkit.policy import LoadedPolicy
-from prepkit.rag.chunk import chunk_spans, entity_types_in
+from prepkit.rag.chunk import Span, chunk_spans, entity_types_in
 from prepkit.rag.store import STORE_FILE, Chunk, StoreError, is_url, open_store, redact_url
 from prepkit.rag.subjects_index import SubjectIndex
 from prepkit.records import Result, Route
@@ -35,20 +35,75 @@ def content_hash(result: Result, labels: tuple[str, ...], size: int, overlap: in
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _chunk_id(rid: str, seg: int, start: int, end: int, chash: str) -> str:
+    return hashlib.sha256(f"{rid}\0{seg}\0{start}\0{end}\0{chash}".encode()).hexdigest()[:24]
+
+
 def make_chunks(result: Result, labels: tuple[str, ...], size: int, overlap: int, chash: str) -> list[Chunk]:
+    """Plain documents: sentence chunks of the one segment. Chats and table rows: consecutive short segments are
+    packed into one chunk as `role: text` / `column: text` lines (a chunk per chat turn or per cell would be too
+    small to retrieve); a segment longer than a chunk gets sentence chunks of its own. A packed chunk's `segment`
+    names its first and last segment ("messages[0].content..messages[3].content"), its offsets run from the start
+    of the first to the end of the last."""
     assert result.transformed is not None
     rec = result.record
+    texts = result.transformed.texts
     applied = result.transformed.applied
-    chunks = []
-    for si, (seg, text) in enumerate(zip(rec.segments, result.transformed.texts, strict=True)):
-        # Entity types come from the operators applied inside the chunk (offsets into the transformed text); a
-        # record with findings but nothing applied (e.g. all kept) falls back to the segment's finding types.
-        seg_findings = sorted({f.entity_type for f in result.findings if f.segment == si})
-        for span in chunk_spans(text, size, overlap):
-            types = entity_types_in(applied, si, span) if applied else seg_findings
-            cid = hashlib.sha256(f"{rec.id}\0{si}\0{span.start}\0{span.end}\0{chash}".encode()).hexdigest()[:24]
-            chunks.append(Chunk(cid, rec.id, rec.source, seg.key, si, seg.role, span.start, span.end, labels,
-                                tuple(types), text[span.start : span.end]))
+    finding_types = {si: sorted({f.entity_type for f in result.findings if f.segment == si})
+                     for si in range(len(rec.segments))}
+
+    def types_for(si: int, span: Span) -> list[str]:
+        # Types of the operators applied inside the chunk (offsets into transformed text); a record with findings
+        # but nothing applied (everything kept) falls back to the segment's finding types.
+        return entity_types_in(applied, si, span) if applied else finding_types[si]
+
+    def single(si: int, span: Span) -> Chunk:
+        seg = rec.segments[si]
+        return Chunk(_chunk_id(rec.id, si, span.start, span.end, chash), rec.id, rec.source, seg.key, si, seg.role,
+                     span.start, span.end, labels, tuple(types_for(si, span)), texts[si][span.start : span.end])
+
+    if rec.kind == "text" or len(rec.segments) == 1:
+        return [single(si, sp) for si in range(len(rec.segments)) for sp in chunk_spans(texts[si], size, overlap)]
+
+    chunks: list[Chunk] = []
+    group: list[int] = []
+
+    def line(si: int) -> str:
+        seg = rec.segments[si]
+        return f"{seg.role or seg.key}: {texts[si].strip()}"
+
+    def emit() -> None:
+        if not group:
+            return
+        if len(group) == 1:
+            t = texts[group[0]]
+            lead = len(t) - len(t.lstrip())
+            chunks.append(single(group[0], Span(lead, len(t.rstrip()))))
+        else:
+            a, b = group[0], group[-1]
+            types = sorted({t for si in group for t in types_for(si, Span(0, len(texts[si])))})
+            key = f"{rec.segments[a].key}..{rec.segments[b].key}"
+            end = len(texts[b].rstrip())
+            chunks.append(Chunk(_chunk_id(rec.id, a, 0, end, chash + str(b)), rec.id, rec.source, key, a, None,
+                                0, end, labels, tuple(types), "\n".join(line(si) for si in group)))
+        group.clear()
+
+    used = 0
+    for si, t in enumerate(texts):
+        if not t.strip():
+            continue
+        n = len(line(si)) + 1
+        if len(t) > size:
+            emit()
+            chunks.extend(single(si, sp) for sp in chunk_spans(t, size, overlap))
+            used = 0
+            continue
+        if group and used + n > size:
+            emit()
+            used = 0
+        group.append(si)
+        used += n
+    emit()
     return chunks
 
 
