@@ -1,0 +1,502 @@
+"""`prepkit policy show`: the policy in plain language for a compliance reader, as markdown, HTML or JSON.
+
+Examples are not written by hand: each "before → after" comes from running the policy's real operator through
+`prepkit.transform.Transformer` on a made-up value, under a fixed demo key (so the rendering is reproducible and
+never reveals what the production key would produce).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from prepkit.keys import KeyRing
+from prepkit.policy.checks import DEFAULT_ACTION, active_recognizers, builtin_descriptions
+from prepkit.policy.load import LoadedPolicy
+from prepkit.policy.model import Action, Policy, RecognizerSpec, When
+
+DEMO_KEY = KeyRing.from_bytes(b"prepkit-policy-show-demo-key-v1!", "demo key (policy show)")
+
+# What each entity type means, for readers who do not know Presidio's names.
+DESCRIPTIONS: dict[str, str] = {
+    "PERSON": "a person's name",
+    "EMAIL_ADDRESS": "an e-mail address",
+    "PHONE_NUMBER": "a telephone or fax number",
+    "CREDIT_CARD": "a payment card number (PAN), checked with the Luhn checksum",
+    "IBAN_CODE": "an international bank account number (IBAN), checksum-validated",
+    "US_SSN": "a US Social Security number",
+    "US_BANK_NUMBER": "a US bank account number",
+    "US_PASSPORT": "a US passport number",
+    "US_DRIVER_LICENSE": "a US driver's licence number",
+    "US_ITIN": "a US individual taxpayer identification number",
+    "IP_ADDRESS": "an IPv4 or IPv6 address",
+    "LOCATION": "a place: street address, city, region or country",
+    "DATE_TIME": "a date or time (birth, admission, discharge, death dates...)",
+    "NRP": "a nationality, religious or political group",
+    "ORGANIZATION": "an organization's name",
+    "URL": "a web address",
+    "MEDICAL_LICENSE": "a US medical licence (DEA) number",
+    "UK_NHS": "a UK NHS number",
+    "CRYPTO": "a cryptocurrency wallet address",
+    "MAC_ADDRESS": "a network device (MAC) address",
+    "UUID": "a universally unique identifier",
+}
+
+# Made-up example values (reserved ranges, test numbers), several where the operator treats them differently.
+EXAMPLES: dict[str, list[str]] = {
+    "PERSON": ["Maria Jensen"],
+    "EMAIL_ADDRESS": ["maria.jensen@example.com"],
+    "PHONE_NUMBER": ["+1 212-555-0187"],
+    "CREDIT_CARD": ["4111 1111 1111 1111"],
+    "IBAN_CODE": ["DE89 3704 0044 0532 0130 00"],
+    "US_SSN": ["078-05-1120"],
+    "US_BANK_NUMBER": ["000123456789"],
+    "US_PASSPORT": ["912803456"],
+    "US_DRIVER_LICENSE": ["D1234567"],
+    "US_ITIN": ["912-70-1234"],
+    "IP_ADDRESS": ["192.0.2.17"],
+    "LOCATION": ["12 Harbour Street, Leeds"],
+    "DATE_TIME": ["14 March 1961"],
+    "NRP": ["Norwegian"],
+    "ORGANIZATION": ["Acme Logistics"],
+    "URL": ["https://example.org/patients/4711"],
+    "MEDICAL_LICENSE": ["BJ1234563"],
+    "UK_NHS": ["401 023 2137"],
+    "CRYPTO": ["1BoatSLRHtKNngkdXEeobR76b53LETtpyT"],
+    "MAC_ADDRESS": ["00:1A:2B:3C:4D:5E"],
+    "UUID": ["123e4567-e89b-12d3-a456-426614174000"],
+    "AGE": ["42", "93"],
+    "ZIP_CODE": ["10027", "03601"],
+    "TITLE": ["Dr."],
+    "MEDICAL_RECORD_NUMBER": ["MRN-0048213"],
+    "NPI": ["1234567893"],
+    "HEALTH_PLAN_NUMBER": ["XGH4471902"],
+    "ACCOUNT_NUMBER": ["00412-7781-3"],
+}
+
+ROUTES = {
+    "finetune": "goes to the fine-tuning dataset",
+    "rag": "goes to the encrypted RAG store",
+    "quarantine": "is quarantined (held for human review)",
+    "drop": "is dropped (written nowhere)",
+}
+
+
+# --------------------------------------------------------------------------------------------------- model
+def describe(loaded: LoadedPolicy) -> dict[str, Any]:
+    """Everything `show` prints, as plain data (the JSON format is exactly this)."""
+    p = loaded.policy
+    det = p.detection
+    by_entity: dict[str, list[str]] = {}
+    for name, ents in sorted(active_recognizers(p).items()):
+        for e in ents:
+            by_entity.setdefault(e, []).append(name)
+    specs: dict[str, list[RecognizerSpec]] = {}
+    for spec in det.recognizers:
+        specs.setdefault(spec.entity_type, []).append(spec)
+    builtin = builtin_descriptions()
+    transformer = _transformer(loaded)
+    entities = []
+    for e in det.entities:
+        action = p.action_for(e)
+        values = _examples(e, specs.get(e, []))
+        entities.append({
+            "entity": e,
+            "meaning": DESCRIPTIONS.get(e) or builtin.get(e) or _custom_meaning(specs.get(e, [])),
+            "found_by": by_entity.get(e, []),
+            "custom_recognizers": [_spec_dict(s) for s in specs.get(e, [])],
+            "threshold": det.threshold(e),
+            "action": {"operator": action.operator, **action.params},
+            "action_source": e if e in p.actions else (DEFAULT_ACTION if DEFAULT_ACTION in p.actions else "builtin"),
+            "does": action_sentence(action, e),
+            "examples": [{"before": v, "after": _apply(transformer, e, v)} for v in values],
+        })
+    rules = [{"n": i + 1, "name": r.name, "when": conditions(r.when), "route": r.route, "labels": list(r.labels),
+              "reason": r.reason, "sentence": rule_sentence(r.when, r.route, r.labels, r.reason)}
+             for i, r in enumerate(p.routing.rules)]
+    d = p.routing.default
+    return {
+        "policy": {"name": p.name, "policy_version": p.policy_version, "sha256": loaded.sha256,
+                   "file": Path(loaded.path).name, "description": p.description, "owner": p.owner,
+                   "effective_date": p.effective_date.isoformat() if p.effective_date else None,
+                   "regulation": p.regulation, "locale": p.locale},
+        "detection": {"language": det.language, "spacy_model": det.spacy_model,
+                      "default_threshold": det.default_threshold, "allow_list": list(det.allow_list),
+                      "disabled_recognizers": list(det.disabled_recognizers),
+                      "builtin_recognizers": det.builtin_recognizers},
+        "entities": entities,
+        "other_types": action_sentence(p.action_for(DEFAULT_ACTION), DEFAULT_ACTION)
+        if DEFAULT_ACTION in p.actions else None,
+        "verification": _verification(p),
+        "routing": {"rules": rules, "default": {"route": d.route, "labels": list(d.labels), "reason": d.reason,
+                                                "sentence": rule_sentence(None, d.route, d.labels, d.reason)},
+                    "always": [
+                        "A record whose detection or anonymization fails is quarantined before any rule runs.",
+                        "A record that fails verification never goes to the fine-tuning dataset, whatever a rule "
+                        "says: it is quarantined instead.",
+                    ]},
+        "outputs": _outputs(p),
+        "access": {role: list(labels) for role, labels in p.access.roles.items()},
+    }
+
+
+def _transformer(loaded: LoadedPolicy) -> Any:
+    from prepkit.transform import Transformer
+
+    return Transformer(loaded, DEMO_KEY)
+
+
+def _apply(transformer: Any, entity: str, value: str) -> str:
+    from prepkit.records import Finding, Record, Segment
+
+    rec = Record("policy-show-example", "policy-show", "text", [Segment("text", value)])
+    try:
+        return str(transformer.transform(rec, [Finding(0, 0, len(value), entity, 1.0)]).texts[0])
+    except Exception as e:  # noqa: BLE001 - an example must not stop the rendering; say why instead
+        return f"(operator failed: {type(e).__name__})"
+
+
+def _custom_meaning(specs: list[RecognizerSpec]) -> str:
+    return "defined by this policy: " + "; ".join(s.name for s in specs) if specs else "(no description)"
+
+
+def _spec_dict(s: RecognizerSpec) -> dict[str, Any]:
+    return {"name": s.name, "patterns": [{"name": p.name, "regex": p.regex, "score": p.score} for p in s.patterns],
+            "deny_list": list(s.deny_list), "context": list(s.context), "ignore_case": s.ignore_case}
+
+
+def _examples(entity: str, specs: list[RecognizerSpec]) -> list[str]:
+    if entity in EXAMPLES:
+        return EXAMPLES[entity]
+    for s in specs:
+        if s.deny_list:
+            return [s.deny_list[0]]
+        for p in s.patterns:
+            ex = example_for(p.regex, s.ignore_case)
+            if ex:
+                return [ex]
+    return ["ID-4711"]
+
+
+def example_for(pattern: str, ignore_case: bool = False) -> str | None:
+    """A short string the regex matches, built from its parse tree (first branch, minimum repeats, '7' for a
+    digit, 'x' for a letter); None when the result does not match (lookarounds, backreferences)."""
+    try:
+        import re._parser as sre  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        import sre_parse as sre  # type: ignore[no-redef]
+    try:
+        tree = sre.parse(pattern)
+    except re.error:
+        return None
+    out = _gen(list(tree))
+    if out is None:
+        return None
+    flags = re.IGNORECASE if ignore_case else 0
+    return out if out and re.search(pattern, out, flags) else None
+
+
+def _gen(items: list[Any]) -> str | None:
+    out = ""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            out += chr(av)
+        elif name == "NOT_LITERAL":
+            out += "x" if chr(av) != "x" else "y"
+        elif name == "ANY":
+            out += "x"
+        elif name == "IN":
+            out += _gen_in(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, _hi, sub = av
+            piece = _gen(list(sub))
+            if piece is None:
+                return None
+            out += piece * lo
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            piece = _gen(list(av[-1]))
+            if piece is None:
+                return None
+            out += piece
+        elif name == "BRANCH":
+            piece = _gen(list(av[1][0]))
+            if piece is None:
+                return None
+            out += piece
+        elif name in ("AT",):
+            continue
+        else:  # lookarounds, backreferences, conditionals: give up rather than guess
+            return None
+    return out
+
+
+def _gen_in(items: list[Any]) -> str:
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            return "#"
+        if name == "LITERAL":
+            return chr(av)
+        if name == "RANGE":
+            return chr(av[0])
+        if name == "CATEGORY":
+            cat = str(av)
+            if "NOT" in cat:
+                return "#"
+            if "DIGIT" in cat:
+                return "7"
+            if "SPACE" in cat:
+                return " "
+            return "x"
+    return "x"
+
+
+# --------------------------------------------------------------------------------------------------- sentences
+def action_sentence(action: Action, entity: str) -> str:
+    op, prm = action.operator, action.params
+    if op == "redact":
+        return f"replaced by the fixed text “{prm['text']}”" if prm.get("text") else "removed from the text"
+    if op == "replace":
+        t = prm.get("template", "<{entity_type}_{n}>")
+        return (f"replaced by a numbered placeholder ({t}); the same value gets the same number within a record, "
+                "so the text still reads coherently")
+    if op == "mask":
+        ch = prm.get("chars", "*")
+        keep = f", separators “{prm['keep']}” left visible" if prm.get("keep") else ""
+        if "count" in prm:
+            where = "last" if prm.get("from_end") else "first"
+            return f"masked: the {where} {prm['count']} characters are overwritten with “{ch}”{keep}"
+        return f"masked: every character is overwritten with “{ch}”{keep}"
+    if op == "hash":
+        pre = f", prefixed “{prm['prefix']}”" if prm.get("prefix") else ""
+        return (f"replaced by a keyed hash (HMAC-SHA256, {prm.get('length', 16)} hex characters{pre}): the same "
+                "value always gives the same code, and it cannot be reversed or dictionary-attacked without the key")
+    if op == "encrypt":
+        return ("encrypted (AES-SIV) in place: only holders of the prepkit key can recover it, with "
+                "`prepkit reidentify`; this is pseudonymisation, so the result is still personal data")
+    if op == "synthesize":
+        extra = ""
+        if prm.get("keep_domain"):
+            extra += ", keeping the e-mail domain"
+        if prm.get("date_shift_days"):
+            extra += f", dates shifted by up to {prm['date_shift_days']} days"
+        if prm.get("locale"):
+            extra += f", in the {prm['locale']} locale"
+        return ("replaced by a realistic fake value; the same real value always gets the same fake one (keyed), "
+                f"so a person stays one person across a conversation{extra}")
+    if op == "generalize":
+        kind = prm.get("kind") or {"DATE_TIME": "date", "ZIP_CODE": "zip", "AGE": "age"}.get(entity)
+        if kind == "date":
+            return f"generalized: a calendar date is reduced to its {prm.get('granularity', 'year')}"
+        if kind == "zip":
+            return ("generalized: a ZIP code is reduced to its first 3 digits; the 3-digit areas of 20,000 people "
+                    "or fewer become 000")
+        if kind == "age":
+            return (f"generalized: an age becomes a {prm.get('band', 10)}-year band; every age over 89 becomes "
+                    "“90+”")
+        return "generalized where prepkit knows how (dates, ZIP codes, ages); other values are hidden"
+    args = ", ".join(f"{k}={v!r}" for k, v in sorted(prm.items()))
+    return f"transformed by operator {op}" + (f" ({args})" if args else "")
+
+
+def _join(items: list[str], word: str = "or") -> str:
+    items = [str(x) for x in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def conditions(w: When) -> list[str]:
+    out: list[str] = []
+    if w.error is True:
+        out.append("its processing failed")
+    elif w.error is False:
+        out.append("its processing succeeded")
+    if w.any_entity is not None:
+        out.append(f"it contains {_join(w.any_entity)}" if len(w.any_entity) < 2
+                   else f"it contains any of {_join(w.any_entity)}")
+    if w.all_entities is not None:
+        out.append(f"it contains all of {_join(w.all_entities, 'and')}")
+    if w.no_entities is True:
+        out.append("no personal data was found in it")
+    elif w.no_entities is False:
+        out.append("some personal data was found in it")
+    for e, n in (w.entity_count_at_least or {}).items():
+        what = "findings of any type" if e == "ANY" else f"{e} findings"
+        out.append(f"it has at least {n} {what}")
+    if w.max_score_at_least is not None:
+        out.append(f"some finding has a confidence of at least {w.max_score_at_least}")
+    if w.source is not None:
+        out.append(f"its source file matches {_join(w.source)}")
+    if w.kind is not None:
+        out.append(f"it is a {w.kind} record")
+    if w.doc_type is not None:
+        out.append(f"its document type is {_join(w.doc_type)}")
+    for k, v in (w.field_equals or {}).items():
+        out.append(f"its field “{k}” is {_join(v) if isinstance(v, list) else v}")
+    if w.updated_within_days is not None:
+        out.append(f"it was updated within the last {w.updated_within_days} days")
+    if w.updated_before is not None:
+        out.append(f"it was last updated before {w.updated_before.isoformat()}")
+    if w.verification == "passed":
+        out.append("the check after anonymization found no personal data left")
+    elif w.verification == "failed":
+        out.append("the check after anonymization found personal data left (or could not run)")
+    return out
+
+
+def rule_sentence(w: When | None, route: str, labels: list[str], reason: str) -> str:
+    conds = conditions(w) if w is not None else []
+    if conds:
+        lead = "If " + _join(conds, "and") + ", the record "
+    else:
+        lead = "Every record " if w is not None else "Otherwise the record "
+    lab = f" with the access label{'s' if len(labels) > 1 else ''} {_join(labels, 'and')}" if labels else ""
+    return f"{lead}{ROUTES[route]}{lab}. Why: {reason}"
+
+
+def _verification(p: Policy) -> list[str]:
+    v = p.verification
+    out = []
+    if v.original_values:
+        out.append("no original value that was detected may survive anywhere in the output")
+    if v.pattern_rescan:
+        out.append("the output is re-scanned with the pattern recognizers and must hold nothing prepkit did not "
+                   "insert")
+    if v.full_rescan:
+        model = f" with {v.rescan_model}" if v.rescan_model else ""
+        out.append(f"a second full detection pass{model} must find nothing")
+    return out
+
+
+def _outputs(p: Policy) -> dict[str, Any]:
+    o = p.outputs
+    return {
+        "finetune": (f"{o.finetune.format} format; {o.finetune.split.validation:.0%} validation / "
+                     f"{o.finetune.split.test:.0%} test split; exact duplicates "
+                     f"{'removed' if o.finetune.dedupe.exact else 'kept'}, near duplicates "
+                     f"{'removed' if o.finetune.dedupe.near else 'kept'}; records more than "
+                     f"{o.finetune.max_redacted_fraction:.0%} anonymized are left out"),
+        "rag": (f"{o.rag.backend} backend, chunks of {o.rag.chunk_size} characters overlapping by "
+                f"{o.rag.chunk_overlap}; default labels {', '.join(o.rag.default_labels) or 'none'}"),
+        "audit": f"hash-chained log, {'HMAC-signed' if o.audit.hmac else 'not HMAC-signed'} entries",
+    }
+
+
+# --------------------------------------------------------------------------------------------------- formats
+def render(loaded: LoadedPolicy, fmt: str = "markdown") -> str:
+    doc = describe(loaded)
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        return to_html(doc)
+    if fmt == "markdown":
+        return to_markdown(doc)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def to_markdown(doc: dict[str, Any]) -> str:
+    p, det = doc["policy"], doc["detection"]
+    L: list[str] = [f"# Policy “{p['name']}” version {p['policy_version']}", ""]
+    if p["description"]:
+        L += [p["description"], ""]
+    L += [f"- File: `{p['file']}`", f"- SHA-256: `{p['sha256']}`"]
+    for key, label in (("owner", "Owner"), ("effective_date", "Effective date"), ("regulation", "Implements")):
+        if p[key]:
+            L.append(f"- {label}: {p[key]}")
+    L += ["", "## What is detected and what is done with it", "",
+          f"Language {det['language']} (spaCy model `{det['spacy_model']}`). A finding counts when its confidence "
+          f"reaches the threshold, {det['default_threshold']} unless stated per type.", ""]
+    if det["allow_list"]:
+        L += ["Never treated as personal data: " + ", ".join(f"“{a}”" for a in det["allow_list"]) + ".", ""]
+    if det["disabled_recognizers"]:
+        L += ["Recognizers turned off: " + ", ".join(f"`{r}`" for r in det["disabled_recognizers"]) + ".", ""]
+    for e in doc["entities"]:
+        L += [f"### {e['entity']} — {e['meaning']}", ""]
+        L.append(f"- Found by: {', '.join(f'`{r}`' for r in e['found_by']) or '(no active recognizer)'}; "
+                 f"threshold {e['threshold']}")
+        for s in e["custom_recognizers"]:
+            parts = [f"pattern `{_md(x['regex'])}` (score {x['score']})" for x in s["patterns"]]
+            if s["deny_list"]:
+                parts.append("the terms " + ", ".join(f"“{t}”" for t in s["deny_list"]))
+            ctx = f"; context words: {', '.join(s['context'])}" if s["context"] else ""
+            L.append(f"- Policy recognizer `{s['name']}`: {'; '.join(parts)}{ctx}")
+        src = {"builtin": " (no action given: prepkit's fallback)", DEFAULT_ACTION: " (the DEFAULT action)"}.get(
+            e["action_source"], "")
+        L.append(f"- Done: {e['does']}{src}")
+        for ex in e["examples"]:
+            L.append(f"- Example: `{_md(ex['before'])}` → `{_md(ex['after'])}`")
+        L.append("")
+    if doc["other_types"]:
+        L += [f"Any type without an action of its own is {doc['other_types']}.", ""]
+    if doc["verification"]:
+        L += ["## Verification after anonymization", ""]
+        L += [f"- {v}" for v in doc["verification"]] + [""]
+    L += ["## Where records go", "", "Rules are checked in order; the first that matches decides.", ""]
+    for r in doc["routing"]["rules"]:
+        L.append(f"{r['n']}. **{r['name']}**: {r['sentence']}")
+    L += [f"{len(doc['routing']['rules']) + 1}. **default**: {doc['routing']['default']['sentence']}", ""]
+    L += [f"- {s}" for s in doc["routing"]["always"]] + [""]
+    L += ["## Outputs", ""] + [f"- {k}: {v}" for k, v in doc["outputs"].items()] + [""]
+    if doc["access"]:
+        L += ["## Who may read the RAG store", ""]
+        L += [f"- {role}: {', '.join(labels) or '(nothing)'}" for role, labels in doc["access"].items()] + [""]
+    return "\n".join(L)
+
+
+def to_html(doc: dict[str, Any]) -> str:
+    def h(s: Any) -> str:
+        return html.escape(str(s))
+
+    p, det = doc["policy"], doc["detection"]
+    o: list[str] = ["<!doctype html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+                    f"<title>Policy {h(p['name'])} {h(p['policy_version'])}</title>",
+                    "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+                    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em .5em;"
+                    "vertical-align:top;text-align:left}code{background:#f4f4f4;padding:0 .2em}"
+                    ".after{color:#064}.before{color:#822}</style></head><body>",
+                    f"<h1>Policy “{h(p['name'])}” version {h(p['policy_version'])}</h1>"]
+    if p["description"]:
+        o.append(f"<p>{h(p['description'])}</p>")
+    o.append("<ul>")
+    o.append(f"<li>File: <code>{h(p['file'])}</code></li><li>SHA-256: <code>{h(p['sha256'])}</code></li>")
+    for key, label in (("owner", "Owner"), ("effective_date", "Effective date"), ("regulation", "Implements")):
+        if p[key]:
+            o.append(f"<li>{label}: {h(p[key])}</li>")
+    o.append("</ul><h2>What is detected and what is done with it</h2>")
+    o.append(f"<p>Language {h(det['language'])}; default threshold {h(det['default_threshold'])}.</p>")
+    if det["allow_list"]:
+        o.append("<p>Never treated as personal data: " + ", ".join(h(a) for a in det["allow_list"]) + ".</p>")
+    o.append("<table><tr><th>Type</th><th>Meaning</th><th>Threshold</th><th>What is done</th><th>Example</th></tr>")
+    for e in doc["entities"]:
+        ex = "<br>".join(f"<code class=\"before\">{h(x['before'])}</code> → <code class=\"after\">{h(x['after'])}"
+                         "</code>" for x in e["examples"])
+        o.append(f"<tr><td><code>{h(e['entity'])}</code></td><td>{h(e['meaning'])}</td><td>{h(e['threshold'])}</td>"
+                 f"<td>{h(e['does'])}</td><td>{ex}</td></tr>")
+    o.append("</table>")
+    if doc["other_types"]:
+        o.append(f"<p>Any type without an action of its own is {h(doc['other_types'])}.</p>")
+    if doc["verification"]:
+        o.append("<h2>Verification after anonymization</h2><ul>"
+                 + "".join(f"<li>{h(v)}</li>" for v in doc["verification"]) + "</ul>")
+    o.append("<h2>Where records go</h2><p>Rules are checked in order; the first that matches decides.</p><ol>")
+    for r in doc["routing"]["rules"]:
+        o.append(f"<li><strong>{h(r['name'])}</strong>: {h(r['sentence'])}</li>")
+    o.append(f"<li><strong>default</strong>: {h(doc['routing']['default']['sentence'])}</li></ol><ul>")
+    o += [f"<li>{h(s)}</li>" for s in doc["routing"]["always"]]
+    o.append("</ul><h2>Outputs</h2><ul>" + "".join(f"<li>{h(k)}: {h(v)}</li>" for k, v in doc["outputs"].items())
+             + "</ul>")
+    if doc["access"]:
+        o.append("<h2>Who may read the RAG store</h2><ul>" + "".join(
+            f"<li>{h(role)}: {h(', '.join(labels) or '(nothing)')}</li>" for role, labels in doc["access"].items())
+            + "</ul>")
+    o.append("</body></html>\n")
+    return "\n".join(o)
