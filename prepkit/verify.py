@@ -34,6 +34,26 @@ def _metadata_strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
+# Operators whose output is built only from policy text, type names, numbers or keyed cryptography: their spans
+# cannot carry an original value, so a match there is the template ("<SSN>" holds "SSN"), not a leak. Spans of
+# value-derived plaintext (synthesize, mask, generalize) stay searchable.
+_CONSTANT_OPERATORS = {"redact", "replace", "hash", "encrypt"}
+
+
+def _blank_constant_spans(text: str, segment: int, applied: list[Applied]) -> str:
+    spans = sorted((a.start, a.end) for a in applied if a.segment == segment and a.operator in _CONSTANT_OPERATORS)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for s, e in spans:
+        if s < pos or e > len(text):
+            return text  # inconsistent offsets: search everything, fail closed
+        out += [text[pos:s], "\x00"]  # NUL: neither a word character nor a digit separator
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class Verifier:
     def __init__(
         self,
@@ -76,7 +96,7 @@ class Verifier:
         return Verification(not unique, unique, checks)
 
     def _original_values(self, record: Record, findings: list[Finding], out: Transformed) -> list[VerifyFailure]:
-        stacks = [Haystack(t) for t in out.texts]
+        stacks = [Haystack(_blank_constant_spans(t, i, out.applied)) for i, t in enumerate(out.texts)]
         meta = Haystack("\n".join(_metadata_strings(record.metadata)))
         failures = []
         for f in findings:

@@ -142,3 +142,21 @@ def test_full_rescan_needs_a_scanner_and_runs_when_asked(tmp_path: Path, pattern
     v = Verifier(policy, KEY, pattern_scan=None, full_scan=pattern_scan).verify(r, [], out)
     assert v.checks == ("original_values", "full_rescan")
     assert [f.check for f in v.failures] == ["full_rescan"]
+
+
+def test_placeholder_text_is_not_mistaken_for_a_leak(tmp_path: Path) -> None:
+    """spaCy tags the word "SSN" as an ORGANIZATION; the SSN's own `<SSN>` redaction must not count as it."""
+    p = tmp_path / "ph.yaml"
+    p.write_text(POLICY.format(op="replace", full="false").replace(
+        "DEFAULT: {operator: replace}", "DEFAULT: {operator: replace}\n  US_SSN: {operator: redact, text: '<SSN>'}"))
+    policy = load_policy(p)
+    text = "my SSN is 536-22-8741"
+    r = Record("r", "s", "text", [Segment("text", text)])
+    fs = [Finding(0, 3, 6, "ORGANIZATION", 0.85), Finding(0, 10, 21, "US_SSN", 0.85)]
+    out = Transformer(policy, KEY).transform(r, fs)
+    assert out.texts == ["my <ORGANIZATION_1> is <SSN>"]
+    assert Verifier(policy, KEY).verify(r, fs, out).passed
+    # ...but the same word left in plain text is still found.
+    left = Transformed(texts=["my SSN is <SSN>"], applied=[a for a in out.applied if a.entity_type == "US_SSN"])
+    left.applied[0] = type(left.applied[0])(0, 10, 15, "US_SSN", "redact")
+    assert not Verifier(policy, KEY).verify(r, fs, left).passed
