@@ -11,6 +11,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,11 +55,22 @@ def discover(paths: list[str | Path]) -> list[tuple[Path, str]]:
         if not p.exists():
             raise InputError(f"{p}: input path does not exist")
         if p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith(".")):
+            # Every non-directory entry is listed, including broken symlinks, FIFOs and sockets: they become
+            # rejections with a reason rather than vanishing from the counts. Hidden files are skipped on purpose.
+            entries = (x for x in p.rglob("*") if not x.name.startswith(".") and not _is_dir(x)
+                       and not any(part.startswith(".") for part in x.relative_to(p).parts[:-1]))
+            for f in sorted(entries):
                 out.append((f, f"{p.name}/{f.relative_to(p).as_posix()}"))
         else:
             out.append((p, p.name))
     return out
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:  # e.g. a symlink loop: not a directory we can walk, so it is reported as an entry
+        return False
 
 
 def read_inputs(paths: list[str | Path], opts: InputOptions) -> Iterator[Record | Rejected]:
@@ -67,6 +80,13 @@ def read_inputs(paths: list[str | Path], opts: InputOptions) -> Iterator[Record 
 
 def read_file(path: Path, name: str, opts: InputOptions) -> Iterator[Record | Rejected]:
     ext = path.suffix.lower()
+    problem = _unreadable(path)
+    if problem is not None:
+        yield Rejected(name, None, None, problem)
+        return
+    if ext in JSONL_EXT | CSV_EXT | TEXT_EXT and _looks_binary(path):
+        yield Rejected(name, None, None, f"binary file (NUL bytes, not UTF-8 text); expected a {ext} text file")
+        return
     try:
         if ext in JSONL_EXT:
             yield from _read_jsonl(path, name, opts)
@@ -83,6 +103,43 @@ def read_file(path: Path, name: str, opts: InputOptions) -> Iterator[Record | Re
         yield Rejected(name, None, None, "file cannot be read: permission denied")
     except OSError as e:
         yield Rejected(name, None, None, f"file cannot be read: {type(e).__name__}")
+    except (ValueError, RecursionError, MemoryError) as e:
+        # A file that breaks its parser half-way (corrupt Parquet page, ...): the records already read stand,
+        # the rest of the file is one rejection, and the run goes on.
+        yield Rejected(name, None, None, f"file could not be parsed to the end: {type(e).__name__}")
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a directory entry cannot be read as a file, checked without opening it (opening a FIFO would block)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "broken symbolic link or vanished file; expected a regular file"
+    except OSError as e:
+        return f"file cannot be read: {type(e).__name__}"
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (FIFO, socket or device); expected a regular file"
+    if not os.access(path, os.R_OK):
+        return "file cannot be read: permission denied"
+    return None
+
+
+def _looks_binary(path: Path) -> bool:
+    """A file whose head holds NUL bytes and is not valid UTF-8 is binary: one rejection, not one per 'line'."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError:
+        return False
+    if b"\x00" not in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 4  # an error in the last bytes may be a character cut by the 8 KiB read
+    return False
 
 
 # -- decoding ---------------------------------------------------------------------------------------------
@@ -110,14 +167,19 @@ def _read_jsonl(path: Path, name: str, opts: InputOptions) -> Iterator[Record | 
                 continue
             any_line = True
             digest = sha256(raw.rstrip(b"\r\n"))
-            text, problem = _decode(raw if lineno > 1 else raw, opts)
+            text, problem = _decode(raw, opts)
             if text is None:
                 yield Rejected(name, lineno, None, problem or "undecodable", digest)
                 continue
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as e:
-                yield Rejected(name, lineno, None, f"malformed JSON at column {e.colno}: {e.msg}", digest)
+                yield Rejected(name, lineno, None, f"malformed JSON at column {e.colno}: {e.msg}; expected one JSON "
+                               "object per line", digest)
+                continue
+            except RecursionError:
+                yield Rejected(name, lineno, None, "JSON nested too deeply; expected one JSON object per line",
+                               digest)
                 continue
             if not isinstance(obj, dict):
                 yield Rejected(name, lineno, None, f"expected a JSON object, got {type(obj).__name__}", digest)
@@ -172,10 +234,27 @@ def _record_from_object(obj: dict[str, Any], name: str, lineno: int | None, dige
         elif v is None or isinstance(v, bool | int | float | str):
             metadata[k] = v
         # nested values other than messages are not carried to any output (data minimisation)
+    if not any(s.text.strip() for s in segments):
+        return Rejected(name, lineno, opts.messages_field if kind == "chat" else opts.text_field,
+                        "empty record: no text to process", digest)
+    for s in segments:
+        if _has_surrogate(s.text):
+            # A JSON escape like "\\ud800" decodes to half a UTF-16 pair, which no output file can encode.
+            if opts.encoding_errors != "replace":
+                return Rejected(name, lineno, s.key, "unpaired UTF-16 surrogate escape; expected valid Unicode text "
+                                "(or set input.encoding_errors: replace)", digest)
+            s.text = _SURROGATE.sub("\ufffd", s.text)
     if sum(len(s.text) for s in segments) > opts.max_record_chars:
         return Rejected(name, lineno, None, f"record longer than input.max_record_chars ({opts.max_record_chars})",
                         digest)
     return Record(record_id, name, kind, segments, metadata, lineno, digest)  # type: ignore[arg-type]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
 
 
 # -- CSV --------------------------------------------------------------------------------------------------
@@ -187,6 +266,8 @@ def _read_csv(path: Path, name: str, opts: InputOptions) -> Iterator[Record | Re
         yield Rejected(name, None, None, problem or "undecodable", sha256(data))
         return
     delim = opts.csv_delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    # The stdlib default (128 KiB per field) would reject long documents stored in a cell.
+    csv.field_size_limit(max(csv.field_size_limit(), min(opts.max_record_chars, 2**31 - 1)))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
         header = next(reader)
