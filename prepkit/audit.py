@@ -84,11 +84,6 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
-def _entry_hmac(key: bytes, entry: dict[str, Any]) -> str:
-    body = {k: v for k, v in entry.items() if k not in ("hash", "hmac")}
-    return hmac_mod.new(key, canonical(body), hashlib.sha256).hexdigest()
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -309,6 +304,7 @@ class AuditLog:
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         if self._f is None:
             raise AuditError(f"{self.path}: audit log already closed")
+        check_fields(fields)
         if self.count == 0 and event != "run_start":
             self._write("run_start", {})
         return self._write(event, fields)
@@ -333,7 +329,11 @@ class AuditLog:
             fields["labels"] = list(d.labels)
         if result.error:
             fields["error"] = result.error
-        return self.append("record", **fields)
+        if self._f is None:
+            raise AuditError(f"{self.path}: audit log already closed")
+        if self.count == 0:
+            self._write("run_start", {})
+        return self._write("record", fields)
 
     def close(self, **fields: Any) -> dict[str, Any]:
         """Write run_end (count of this run's entries before it, and the chain head it follows); return the
@@ -342,7 +342,8 @@ class AuditLog:
             raise AuditError(f"{self.path}: audit log already closed")
         if self.count == 0:
             self._write("run_start", {})
-        fields.setdefault("status", "ok")
+        fields.setdefault("status", "interrupted" if fields.get("interrupted") else "ok")
+        check_fields(fields)
         end = self._write("run_end", {**fields, "run_count": self.count, "head": self.head})
         self._release()
         cp: dict[str, Any] = {"file": str(self.path), "seq": end["seq"], "head": end["hash"],
@@ -367,23 +368,27 @@ class AuditLog:
     # ------------------------------------------------------------------------------------------------------
 
     def _write(self, event: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Fields must already have passed check_fields (record() builds its own from typed values)."""
         clash = RESERVED & fields.keys()
         if clash:
             raise AuditFieldError(f"audit fields {sorted(clash)} are set by the log itself")
-        check_fields(fields)
-        if event == "run_start":
-            fields = {**fields, "format": FORMAT_VERSION}
-            if self._key_id:
-                fields["key_id"] = self._key_id
+        if event == "run_start" and self._key_id:
+            fields = {**fields, "key_id": self._key_id}
         entry: dict[str, Any] = {
             "v": FORMAT_VERSION, "seq": self.seq + 1, "ts": _now(), "run_id": self.run_id, "event": event,
             **fields, "policy": self.policy, "versions": self.versions, "prev": self.head,
         }
-        entry["hash"] = entry_hash(entry)
+        # One serialization per entry: the canonical body is hashed, HMAC'd and written, with hash/hmac
+        # appended as the last keys (verify re-canonicalizes, so their position does not matter).
+        body = canonical(entry)
+        entry["hash"] = hashlib.sha256(body).hexdigest()
+        tail = f',"hash":"{entry["hash"]}"'
         if self._hmac_key is not None:
-            entry["hmac"] = _entry_hmac(self._hmac_key, entry)
+            entry["hmac"] = hmac_mod.new(self._hmac_key, body, hashlib.sha256).hexdigest()
+            tail += f',"hmac":"{entry["hmac"]}"'
         assert self._f is not None
-        self._f.write(canonical(entry) + b"\n")
+        self._f.write(body[:-1] + tail.encode() + b"}\n")
+        # flush per entry so a crash leaves whole lines behind; fsync per entry only when the policy asks
         self._f.flush()
         if self.fsync:
             os.fsync(self._f.fileno())
@@ -513,7 +518,8 @@ def verify(path: str | Path, checkpoint: dict[str, Any] | None = None, keyring: 
         if e is None:
             return _fail(rep, "malformed", expected, f"line {i + 1} is not a valid audit entry (edited or cut)")
         seq = e["seq"]
-        if e.get("hash") != entry_hash(e):
+        body = canonical({k: v for k, v in e.items() if k != "hash" and k != "hmac"})
+        if e.get("hash") != hashlib.sha256(body).hexdigest():
             kind: ProblemKind = "inserted" if seq_counts[seq] > 1 else "edited"
             return _fail(rep, kind, seq, f"entry {seq} does not match its hash ({kind})")
         if seq == expected and e.get("prev") != prev_hash:
@@ -532,7 +538,8 @@ def verify(path: str | Path, checkpoint: dict[str, Any] | None = None, keyring: 
             return _fail(rep, "reordered", seq, f"entry {seq} appears after entry {prev_seq}")
         if hkey is not None:
             mac = e.get("hmac")
-            if not isinstance(mac, str) or not hmac_mod.compare_digest(mac, _entry_hmac(hkey, e)):
+            if not isinstance(mac, str) or not hmac_mod.compare_digest(
+                    mac, hmac_mod.new(hkey, body, hashlib.sha256).hexdigest()):
                 why = "has no HMAC" if mac is None else "has an HMAC that does not match the key"
                 return _fail(rep, "bad_hmac", seq, f"entry {seq} {why} (wrong key, or forged entry)")
 
