@@ -1,0 +1,185 @@
+"""Duplicate filters for the fine-tune set: exact (normalized-text hash) and near (MinHash + LSH banding).
+
+Pure Python + numpy and fully deterministic: hash functions are derived from fixed constants (no RNG state, no
+process-salted `hash()`), so the same input always gives the same decisions.
+
+Decisions are streaming and first-wins: records arrive in input order and a record is a duplicate when it matches
+a record *kept earlier*. That equals deciding at the end with "keep the first occurrence", without buffering records.
+Only kept records are indexed. Memory per kept record: 16 bytes of exact key (+ set overhead, ~100 B) and, with
+near-dedupe on, a `num_perm` × uint32 signature (512 B at 128) plus one dict entry per LSH band (~100 B each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+_MERSENNE = np.uint64((1 << 61) - 1)
+_MAX32 = np.uint64(0xFFFFFFFF)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+DupKind = Literal["exact_duplicate", "near_duplicate"]
+
+
+def normalize(text: str) -> str:
+    """Unicode-compatibility fold, case fold, whitespace collapsed: what "the same text" means for exact dedupe."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def exact_key(text: str) -> bytes:
+    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=16).digest()
+
+
+def shingles(text: str, n: int = 5) -> set[str]:
+    """Word n-grams of the normalized text; a text shorter than n words is one shingle."""
+    words = _WORD.findall(normalize(text))
+    if not words:
+        return set()
+    if len(words) <= n:
+        return {" ".join(words)}
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _u32(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "big")
+
+
+class MinHasher:
+    """MinHash with `num_perm` universal hashes h(x) = ((a·x + b) mod (2^61 − 1)) mod 2^32 over 32-bit shingle hashes.
+
+    a, b < 2^32 and x < 2^32 keep a·x + b below 2^64, so uint64 arithmetic never overflows.
+    """
+
+    def __init__(self, num_perm: int = 128, shingle_words: int = 5) -> None:
+        self.num_perm = num_perm
+        self.shingle_words = shingle_words
+        params = [_u32(f"prepkit-minhash:{c}:{i}".encode()) for i in range(num_perm) for c in "ab"]
+        ab = np.array(params, dtype=np.uint64).reshape(num_perm, 2)
+        self.a = np.maximum(ab[:, 0], np.uint64(1))  # a = 0 would make a permutation constant
+        self.b = ab[:, 1]
+
+    def signature(self, text: str) -> np.ndarray | None:
+        sh = shingles(text, self.shingle_words)
+        if not sh:
+            return None
+        hv = np.array(sorted(_u32(s.encode("utf-8")) for s in sh), dtype=np.uint64)
+        phv = ((np.outer(hv, self.a) + self.b) % _MERSENNE) & _MAX32
+        return phv.min(axis=0).astype(np.uint32)
+
+
+def lsh_params(threshold: float, num_perm: int, fn_weight: float = 0.7) -> tuple[int, int]:
+    """(bands, rows) minimising weighted false-positive + false-negative probability mass around `threshold`.
+
+    Candidates are verified against the estimated Jaccard afterwards, so a false positive only costs a comparison;
+    misses weigh more (fn_weight)."""
+    xs = np.linspace(0.0, 1.0, 2001)
+    best: tuple[float, int, int] | None = None
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            p = 1.0 - (1.0 - xs ** r) ** b
+            below, above = xs <= threshold, xs >= threshold
+            fp = np.trapezoid(p[below], xs[below]) if below.sum() > 1 else 0.0
+            fn = np.trapezoid(1.0 - p[above], xs[above]) if above.sum() > 1 else 0.0
+            err = (1.0 - fn_weight) * fp + fn_weight * fn
+            if best is None or err < best[0] - 1e-12:
+                best = (float(err), b, r)
+    assert best is not None
+    return best[1], best[2]
+
+
+class NearIndex:
+    """LSH index over kept signatures; `find` returns the first kept record with estimated Jaccard ≥ threshold."""
+
+    def __init__(self, threshold: float, num_perm: int = 128) -> None:
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.bands, self.rows = lsh_params(threshold, num_perm)
+        self._sigs = np.zeros((1024, num_perm), dtype=np.uint32)
+        self._n = 0
+        self._buckets: dict[bytes, int | list[int]] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _keys(self, sig: np.ndarray) -> list[bytes]:
+        raw = sig.tobytes()
+        w = self.rows * 4
+        # 12-byte digests keep the bucket dict small; the band number is mixed in so bands never collide
+        return [hashlib.blake2b(raw[i * w:(i + 1) * w], digest_size=12, person=i.to_bytes(2, "big")).digest()
+                for i in range(self.bands)]
+
+    def find(self, sig: np.ndarray) -> int | None:
+        seen: set[int] = set()
+        for key in self._keys(sig):
+            hit = self._buckets.get(key)
+            if hit is None:
+                continue
+            for idx in ([hit] if isinstance(hit, int) else hit):
+                if idx in seen:
+                    continue
+                seen.add(idx)
+                if float(np.mean(self._sigs[idx] == sig)) >= self.threshold:
+                    return idx
+        return None
+
+    def add(self, sig: np.ndarray) -> int:
+        if self._n == len(self._sigs):
+            self._sigs = np.concatenate([self._sigs, np.zeros_like(self._sigs)])
+        idx = self._n
+        self._sigs[idx] = sig
+        self._n += 1
+        for key in self._keys(sig):
+            hit = self._buckets.get(key)
+            if hit is None:
+                self._buckets[key] = idx
+            elif isinstance(hit, int):
+                self._buckets[key] = [hit, idx]
+            else:
+                hit.append(idx)
+        return idx
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    kind: DupKind
+    of: int  # ordinal (0-based, in input order) of the kept record it duplicates
+
+
+class Deduper:
+    """`check(text)` → a Duplicate, or None after registering the text as kept."""
+
+    def __init__(self, *, exact: bool = True, near: bool = False, threshold: float = 0.85, num_perm: int = 128,
+                 shingle_words: int = 5) -> None:
+        self.exact = exact
+        self.near = near
+        self._exact: dict[bytes, int] = {}
+        self._hasher = MinHasher(num_perm, shingle_words) if near else None
+        self._index = NearIndex(threshold, num_perm) if near else None
+        self._near_ord: list[int] = []  # index position → kept ordinal (records without words are not indexed)
+        self.kept = 0
+
+    def check(self, text: str) -> Duplicate | None:
+        key = exact_key(text) if self.exact else None
+        if key is not None and key in self._exact:
+            return Duplicate("exact_duplicate", self._exact[key])
+        sig = None
+        if self._hasher is not None and self._index is not None:
+            sig = self._hasher.signature(text)
+            if sig is not None:
+                hit = self._index.find(sig)
+                if hit is not None:
+                    return Duplicate("near_duplicate", self._near_ord[hit])
+        ordinal = self.kept
+        self.kept += 1
+        if key is not None:
+            self._exact[key] = ordinal
+        if sig is not None and self._index is not None:
+            self._index.add(sig)
+            self._near_ord.append(ordinal)
+        return None
