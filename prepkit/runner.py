@@ -23,7 +23,7 @@ from prepkit.io.readers import discover, read_file
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import Pipeline, input_options
 from prepkit.policy import LoadedPolicy, load_policy
-from prepkit.records import Record, Rejected, Result, Route
+from prepkit.records import Decision, Record, Rejected, Result, Route
 from prepkit.sinks.files import AtomicFile, dumps, ensure_private_dir
 from prepkit.sinks.finetune import FinetuneWriter
 from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
@@ -115,7 +115,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
                      policy=loaded.identity, versions=versions)
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
 
-    finetune = FinetuneWriter(out, policy.outputs.finetune)
+    finetune = FinetuneWriter(out, policy.outputs.finetune, policy=loaded)
     quarantine = QuarantineWriter(out)
     rejected = RejectedWriter(out)
     rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
@@ -210,7 +210,12 @@ def _dispatch(res: Result, finetune: FinetuneWriter, rag: Any, quarantine: Quara
               stats: _Stats) -> None:
     route = res.decision.route
     if route == Route.FINETUNE:
-        finetune.add(res)
+        placed = finetune.add(res)
+        if placed.withheld is not None:
+            # A dataset filter (duplicate, length, mostly PII) kept it out: account for it as a drop with the
+            # reason, so routes, audit log and conservation all agree with what was written.
+            res.decision = Decision(Route.DROP, placed.reason, rule=f"finetune-filter:{placed.withheld}",
+                                    labels=res.decision.labels)
     elif route == Route.RAG:
         if rag is not None:
             rag.add(res)
