@@ -105,4 +105,4 @@ def test_cmd(file: str, inputs: tuple[str, ...], limit: int, color: bool | None,
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
         use_color = sys.stdout.isatty() if color is None else color
-        click.echo(render_text(report, color=use_color), nl=False)
+        click.echo(render_text(report, color=use_color), nl=False, color=use_color)
