@@ -50,9 +50,9 @@ def test_every_record_decided_once_in_audit(sample_run):
 def test_chat_stays_chat_and_pii_is_replaced(sample_run):
     rows = _lines(sample_run.out_dir / "finetune" / "train.jsonl") + \
         _lines(sample_run.out_dir / "finetune" / "validation.jsonl")
-    chats = [r for r in rows if "messages" in r]
-    assert chats
     original = {json.loads(x)["id"]: json.loads(x) for x in (SAMPLES / "tickets.jsonl").read_text().splitlines()}
+    chats = [r for r in rows if r["id"] in original]
+    assert chats
     for row in chats:
         src = original[row["id"]]
         assert [m["role"] for m in row["messages"]] == [m["role"] for m in src["messages"]]
