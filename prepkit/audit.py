@@ -28,9 +28,10 @@ import hashlib
 import hmac as hmac_mod
 import json
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -92,36 +93,42 @@ def _string_safe(key: str) -> bool:
     return key in SAFE_STRING_KEYS or key.endswith(SAFE_SUFFIXES)
 
 
-def check_fields(fields: dict[str, Any], _path: str = "", _safe: bool = False) -> None:
-    """Raise AuditFieldError if a string sits under a key not known to hold identifiers, hashes or types."""
+def clean_fields(fields: dict[str, Any], _path: str = "", _safe: bool = False) -> dict[str, Any]:
+    """A JSON-ready copy of `fields` (sets become sorted lists, tuples lists, paths strings), or AuditFieldError
+    if a string sits under a key not known to hold identifiers, hashes or types."""
+    out: dict[str, Any] = {}
     for k, v in fields.items():
         if not isinstance(k, str):
             raise AuditFieldError(f"audit field {_path}{k!r}: keys must be strings")
-        _check_value(v, f"{_path}{k}", _safe or _string_safe(k))
+        out[k] = _clean_value(v, f"{_path}{k}", _safe or _string_safe(k))
+    return out
 
 
-def _check_value(v: Any, path: str, safe: bool) -> None:
+def check_fields(fields: dict[str, Any]) -> None:
+    clean_fields(fields)
+
+
+def _clean_value(v: Any, path: str, safe: bool) -> Any:
     if v is None or isinstance(v, bool | int):
-        return
+        return v
     if isinstance(v, float):
         if v != v or v in (float("inf"), float("-inf")):
             raise AuditFieldError(f"audit field {path!r}: NaN/infinite numbers cannot be hashed canonically")
-        return
-    if isinstance(v, str):
+        return v
+    if isinstance(v, str | PurePath):
         if not safe:
             raise AuditFieldError(
                 f"audit field {path!r} would hold free text; audit entries hold only ids, hashes, types and "
                 "counts (pass a sha256 or a count, or use a field named *_id / *_sha256 / *_type)"
             )
-        return
+        return str(v)
+    if isinstance(v, set | frozenset):
+        v = sorted(v, key=lambda x: (type(x).__name__, str(x)))  # canonical order
     if isinstance(v, list | tuple):
-        for i, item in enumerate(v):
-            _check_value(item, f"{path}[{i}]", safe)
-        return
+        return [_clean_value(item, f"{path}[{i}]", safe) for i, item in enumerate(v)]
     if isinstance(v, dict):
         # Dict keys are types or ids (entity types, check names); their values follow the parent's rule.
-        check_fields(v, f"{path}.", safe)
-        return
+        return clean_fields(v, f"{path}.", safe)
     raise AuditFieldError(f"audit field {path!r}: type {type(v).__name__} is not allowed (JSON scalars, lists, dicts)")
 
 
@@ -270,7 +277,7 @@ class AuditLog:
 
     def __init__(self, path: str | Path, *, keyring: KeyRing | None, run_id: str, policy: dict[str, str],
                  versions: dict[str, str], fsync: bool = False,
-                 signing_key: Ed25519PrivateKey | None | Literal["env"] = "env") -> None:
+                 signing_key: Ed25519PrivateKey | None | Literal["env"] = "env", lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.run_id = run_id
         self.policy = dict(policy)
@@ -284,11 +291,18 @@ class AuditLog:
         # 0600 like every other run output: the log names sources and record ids
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._f: IO[bytes] | None = os.fdopen(fd, "ab")
-        try:
-            fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._f.close()
-            raise AuditError(f"{self.path}: another prepkit process is appending to this audit log") from None
+        # Short writers (a RAG query, an erasure) wait their turn; a run holds the lock for its whole length.
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._f.close()
+                    raise AuditError(f"{self.path}: another prepkit process is appending to this audit log "
+                                     f"(waited {lock_timeout:g} s)") from None
+                time.sleep(0.05)
         try:
             tail = _read_tail(self.path)
         except AuditError:
@@ -304,7 +318,7 @@ class AuditLog:
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         if self._f is None:
             raise AuditError(f"{self.path}: audit log already closed")
-        check_fields(fields)
+        fields = clean_fields(fields)
         if self.count == 0 and event != "run_start":
             self._write("run_start", {})
         return self._write(event, fields)
@@ -343,7 +357,7 @@ class AuditLog:
         if self.count == 0:
             self._write("run_start", {})
         fields.setdefault("status", "interrupted" if fields.get("interrupted") else "ok")
-        check_fields(fields)
+        fields = clean_fields(fields)
         end = self._write("run_end", {**fields, "run_count": self.count, "head": self.head})
         self._release()
         cp: dict[str, Any] = {"file": str(self.path), "seq": end["seq"], "head": end["hash"],
@@ -368,7 +382,7 @@ class AuditLog:
     # ------------------------------------------------------------------------------------------------------
 
     def _write(self, event: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Fields must already have passed check_fields (record() builds its own from typed values)."""
+        """Fields must already have passed clean_fields (record() builds its own from typed values)."""
         clash = RESERVED & fields.keys()
         if clash:
             raise AuditFieldError(f"audit fields {sorted(clash)} are set by the log itself")

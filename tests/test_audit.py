@@ -275,8 +275,11 @@ def test_free_text_fields_are_refused(tmp_path: Path) -> None:
         log.append("erasure", detail={"value": "jane@example.com"})
     with pytest.raises(AuditFieldError, match="set by the log"):
         log.append("record", seq=5)
-    ok = log.append("erasure", subject_hash="ab" * 32, removed={"finetune": 2, "rag": 1})
-    assert ok["removed"] == {"finetune": 2, "rag": 1}
+    ok = log.append("erasure", subject_hash="ab" * 32, removed={"finetune": 2, "rag": 1},
+                    record_ids={"r2", "r1"}, out_dir=tmp_path)
+    assert ok["removed"] == {"finetune": 2, "rag": 1} and ok["record_ids"] == ["r1", "r2"]
+    with pytest.raises(AuditFieldError, match=r"'names\[0\]'"):
+        log.append("erasure", names={"Jane Doe"})
     log.close()
     assert "Jane" not in (tmp_path / "a.jsonl").read_text()
     assert verify(tmp_path / "a.jsonl", None, KEY).ok
@@ -286,7 +289,8 @@ def test_open_edge_cases(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
     log = AuditLog(p, keyring=KEY, run_id="r1", policy=POLICY, versions=VERSIONS, signing_key=None)
     with pytest.raises(AuditError, match="another prepkit process"):
-        AuditLog(p, keyring=KEY, run_id="r2", policy=POLICY, versions=VERSIONS, signing_key=None)
+        AuditLog(p, keyring=KEY, run_id="r2", policy=POLICY, versions=VERSIONS, signing_key=None,
+                 lock_timeout=0.2)
     log.record(make_result(1))  # run_start is written automatically before the first entry
     log.close()
     assert [json.loads(x)["event"] for x in lines(p)] == ["run_start", "record", "run_end"]
