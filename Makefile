@@ -16,12 +16,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-$(KEY_FILE):
+$(KEY_FILE): | $(STAMP)
 	@mkdir -p $(dir $(KEY_FILE))
 	@$(BIN)/prepkit keygen $(KEY_FILE)
+	@echo "(a local development key; use your own key file for real data)"
+
+QUERY ?= how do I report a phishing email?
 
 run: $(STAMP) $(KEY_FILE)
 	PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit run --policy policies/default.yaml --input samples/ --out $(OUT)
+	@echo
+	@echo "Query the encrypted RAG store as the 'support' role (it sees only chunks its labels allow):"
+	@echo '  PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit rag query $(OUT) "$(QUERY)" --role support'
+	@PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit rag query $(OUT) "$(QUERY)" --role support -k 3
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
