@@ -30,7 +30,8 @@ def test_builtins_are_registered_and_documented(analyzer: AnalyzerEngine) -> Non
     assert {r.name for r in ours} <= names
     for r in ours:
         for e in r.supported_entities:
-            assert e in BUILTIN_ENTITIES or e in {"LOCATION", "DATE_TIME"}
+            assert e in BUILTIN_ENTITIES or e in {"LOCATION", "DATE_TIME", "PERSON", "ORGANIZATION",
+                                                  "PHONE_NUMBER", "CREDIT_CARD"}
     assert builtin_recognizers("de") == []
 
 
@@ -166,3 +167,42 @@ def test_email_domain_is_not_also_a_url(analyzer: AnalyzerEngine) -> None:
 def test_vague_durations_are_not_dates_but_real_dates_stay(analyzer: AnalyzerEngine) -> None:
     assert found(analyzer, "I quit a few months ago and moved on.", "DATE_TIME", 0.0) == []
     assert "March 3, 2021" in found(analyzer, "I quit on March 3, 2021 and moved on.", "DATE_TIME", 0.0)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mobile: 723 813 266", "723 813 266"),
+    ("They're not answering at 0680 298 70 63", "0680 298 70 63"),
+    ("(579)888-3058 fax", "(579)888-3058"),
+    ("Desk: +1-604-696-5272x565", "+1-604-696-5272x565"),
+])
+def test_cued_phone_numbers(analyzer: AnalyzerEngine, text: str, expected: str) -> None:
+    assert expected in found(analyzer, text, "PHONE_NUMBER")
+
+
+def test_no_phone_in_a_cued_short_number(analyzer: AnalyzerEngine) -> None:
+    assert found(analyzer, "Call me at 5 pm, office 12", "PHONE_NUMBER") == []
+
+
+def test_cued_card_numbers_of_any_scheme_need_luhn(analyzer: AnalyzerEngine) -> None:
+    assert found(analyzer, "What is the limit for card 584528792610?", "CREDIT_CARD") == ["584528792610"]
+    assert found(analyzer, "What is the limit for card 584528792611?", "CREDIT_CARD") == []
+
+
+def test_at_mentions_are_people_but_email_addresses_are_not(analyzer: AnalyzerEngine) -> None:
+    assert found(analyzer, "thanks @ voxd and @Maronti_ for the help", "PERSON") == ["voxd", "Maronti_"]
+    text = "write to ana@example.com"
+    assert not [r for r in refine(text, analyzer.analyze(text, language="en")) if r.entity_type == "PERSON"]
+
+
+def test_proper_nouns_the_ner_model_missed(analyzer: AnalyzerEngine) -> None:
+    from prepkit.detect.recognizers import ProperNounRecognizer
+
+    text = "lol Deulofeu and Grimaldo were great last night"
+    nlp = analyzer.nlp_engine.process_text(text, "en")
+    covered = {text[e.start_char:e.end_char] for e in nlp.tokens.ents}
+    got = {text[r.start:r.end]: r.entity_type for r in ProperNounRecognizer().analyze(text, [], nlp)}
+    # Whatever spaCy's NER labelled is left to it; every other proper noun comes back as a PERSON guess.
+    assert {"Deulofeu", "Grimaldo"} <= set(got) | covered
+    assert all(v == "PERSON" for v in got.values())
+    plain = "the weather was great last night"
+    assert ProperNounRecognizer().analyze(plain, [], analyzer.nlp_engine.process_text(plain, "en")) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -257,17 +258,8 @@ _ID = r"(?P<v>[A-Z]{0,4}[-#]?\d[\dA-Z-]{3,18}\d)"
 
 
 def _luhn_npi(value: str) -> bool:
-    digits = [int(c) for c in "80840" + re.sub(r"\D", "", value)]
-    if len(digits) != 15:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    digits = re.sub(r"\D", "", value)
+    return len(digits) == 10 and _luhn("80840" + digits)
 
 
 _MRN_RULES = [
@@ -298,6 +290,126 @@ _DOB_RULES = [
 ]
 
 
+# ---------------------------------------------------------------------------------------------------- phones, cards
+# Presidio's phone recognizer needs a number that libphonenumber can place in a region; local and partial
+# numbers behind an explicit cue ("Mobile:", "call me on", "... fax") are phone numbers all the same.
+_PHONE = r"(?P<v>\+?\(?\d[\d()]*(?:[ .\-/]?\(?\d[\d()]*\)?){1,6}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)"
+
+
+def _phone_digits(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value.split("x")[0].split("ext")[0])
+    return 6 <= digits <= 15
+
+
+_PHONE_RULES = [
+    Rule("cued phone", _rx(rf"\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|desk|office|home|work|whatsapp|"
+                           rf"sms|call\s+(?:me\s+)?(?:on|at)|reach\s+me\s+(?:on|at)|answering\s+at|text\s+me\s+(?:on|at)|"
+                           rf"messages\s+to|registered|number\s+is|contact\s+number|phone\s+number)\s*(?:no\.?|number|#)?"
+                           rf"\s*[:=]?\s*{_PHONE}(?![\d-])", re.IGNORECASE), 0.7, "v", _phone_digits),
+    Rule("phone then label", _rx(rf"(?<![\w+]){_PHONE}\s?[-,]?\s?(?:office|fax|mobile|cell|home|work|desk)\b",
+                                 re.IGNORECASE), 0.7, "v", _phone_digits),
+]
+
+
+def _luhn(value: str) -> bool:
+    digits = [int(c) for c in value if c.isdigit()]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# Presidio's card pattern knows the big schemes' prefixes and lengths; a Luhn-valid 12-19 digit number right after
+# a card cue is a card number whatever its scheme (Maestro, UnionPay, 19-digit Visa...).
+_CARD_RULES = [
+    Rule("cued card", _rx(r"\b(?:card|cc|credit|debit|visa|mastercard|amex|maestro)\s*(?:no\.?|number|num|#)?\s*"
+                          r"(?:is|:|#|=)?\s*(?P<v>\d(?:[ -]?\d){11,18})(?![\d-])", re.IGNORECASE), 0.8, "v",
+         lambda v: _luhn(v)),
+]
+
+
+# ---------------------------------------------------------------------------------------------------- people
+# An @-mention is a person's (or an account's) online identifier: personal data even when the name is invented.
+_HANDLE_RULES = [
+    Rule("at-mention", _rx(r"(?<![\w.@])@[ \t]?(?P<v>[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]{1,29})(?![\w@.-]*\.[a-z]{2,})"),
+         0.6, "v"),
+]
+
+_ORG_CUES = re.compile(
+    r"(?i)^(?:inc|ltd|llc|plc|corp|corporation|company|co|group|gmbh|ag|sa|bv|fc|university|college|school|"
+    r"institute|bank|hospital|clinic|foundation|association|agency|ministry|department|council|party|club|"
+    r"union|society|labs?|studios?|records|airlines?|motors|systems|technologies|news|times|post)\.?$")
+_HONORIFIC_WORD = re.compile(rf"(?i)^(?:{_HONORIFICS})\.?$")
+_PLACE_PREPS = {"in", "at", "from", "to", "near", "into", "across", "around", "visit", "visiting", "via"}
+
+
+def _name_like(tok: Any) -> bool:
+    """A capitalized proper noun that is not an abbreviation ("ZIP"), a label ("Phone:") or a URL."""
+    t = tok.text
+    if tok.pos_ != "PROPN" or not t[:1].isupper() or tok.like_url or tok.like_email:
+        return False
+    if t.isupper() and len(t) <= 3 or t.endswith(".") or _HONORIFIC_WORD.match(t):
+        return False
+    nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
+    return nxt != ":"
+
+
+class ProperNounRecognizer(LocalRecognizer):
+    """Runs of proper nouns (spaCy's tagger) that the NER model left unlabelled.
+
+    In informal text (chats, social media) the small NER model misses many names the part-of-speech tagger still
+    tags PROPN. An unlabelled run is a PERSON, a LOCATION after "in/at/from/to", an ORGANIZATION when it ends in
+    an organisation word. Scored low: a policy can raise its threshold above SCORE to turn this off.
+    """
+
+    SCORE = 0.5
+
+    def __init__(self, language: str = "en"):
+        super().__init__(supported_entities=["PERSON", "LOCATION", "ORGANIZATION"],
+                         name="PrepkitProperNounRecognizer", supported_language=language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        doc = getattr(nlp_artifacts, "tokens", None)
+        if doc is None:
+            return []
+        covered = set()
+        for ent in doc.ents:
+            covered.update(range(ent.start, ent.end))
+        out: list[RecognizerResult] = []
+        i, n = 0, len(doc)
+        while i < n:
+            tok = doc[i]
+            if i in covered or not _name_like(tok):
+                i += 1
+                continue
+            j = i + 1
+            while j < n and j not in covered and (_name_like(doc[j]) or (doc[j].pos_ == "PROPN" and
+                                                                         doc[j].text[:1].isdigit())):
+                j += 1
+            prev = doc[i - 1].lower_ if i > 0 else ""
+            if _ORG_CUES.match(doc[j - 1].text):
+                label = "ORGANIZATION"
+            elif prev in _PLACE_PREPS:
+                label = "LOCATION"
+            else:
+                label = "PERSON"
+            if not entities or label in entities:
+                start, end = tok.idx, doc[j - 1].idx + len(doc[j - 1].text)
+                out.append(RecognizerResult(label, start, end, self.SCORE, recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: "PrepkitProperNounRecognizer",
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+            i = j
+        return out
+
+
 def builtin_recognizers(language: str = "en") -> list[LocalRecognizer]:
     """prepkit's recognizers for `language` (English cues; other languages get none yet)."""
     if language != "en":
@@ -313,6 +425,10 @@ def builtin_recognizers(language: str = "en") -> list[LocalRecognizer]:
         RegexRecognizer("PrepkitHealthPlanRecognizer", "HEALTH_PLAN_NUMBER", _PLAN_RULES, [], language),
         RegexRecognizer("PrepkitAccountNumberRecognizer", "ACCOUNT_NUMBER", _ACCOUNT_RULES, [], language),
         RegexRecognizer("PrepkitBirthDateRecognizer", "DATE_TIME", _DOB_RULES, [], language),
+        RegexRecognizer("PrepkitPhoneRecognizer", "PHONE_NUMBER", _PHONE_RULES, [], language),
+        RegexRecognizer("PrepkitCardRecognizer", "CREDIT_CARD", _CARD_RULES, [], language),
+        RegexRecognizer("PrepkitHandleRecognizer", "PERSON", _HANDLE_RULES, [], language),
+        ProperNounRecognizer(language),
     ]
 
 
@@ -349,9 +465,13 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
       or a bare number that cannot be a year or day ("91196" is a postcode, not a date).
     """
     strong = [r for r in results if r.entity_type in _VALIDATED and r.score >= 0.5]
-    ours = [r for r in results if _recognizer(r).startswith("Prepkit") and r.score >= 0.5]
+    ours = [r for r in results if _recognizer(r).startswith("Prepkit") and r.score >= 0.5
+            and _recognizer(r) != "PrepkitProperNounRecognizer"]
+    others = [r for r in results if _recognizer(r) != "PrepkitProperNounRecognizer"]
     out = []
     for r in results:
+        if _recognizer(r) == "PrepkitProperNounRecognizer" and any(_overlaps(r, o) for o in others):
+            continue
         if r.entity_type in _WEAK_ON_NUMBERS and any(
                 s is not r and s.entity_type != r.entity_type and _overlaps(r, s) for s in strong):
             continue
