@@ -138,9 +138,13 @@ def render_card(m: dict[str, Any]) -> str:
     withheld: dict[str, int] = card.get("withheld", {})
     total = sum(written.values())
 
-    fm = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for name, s in splits.items():
-        fm += [f"  - split: {name}", f"    path: {s['file']}"]
+    # `datasets` refuses a split with no rows ("corresponds to no data"), so only non-empty splits are listed.
+    fm = ["---"]
+    listed = [(name, s) for name, s in splits.items() if int(s.get("rows", 0)) > 0]
+    if listed:
+        fm += ["configs:", "- config_name: default", "  data_files:"]
+        for name, s in listed:
+            fm += [f"  - split: {name}", f"    path: {s['file']}"]
     fm += ["tags:", "- prepkit", "- anonymized", "---", ""]
 
     body = [f"# Fine-tuning dataset ({fmt})", "",

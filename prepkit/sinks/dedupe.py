@@ -73,23 +73,24 @@ class MinHasher:
         return phv.min(axis=0).astype(np.uint32)
 
 
-def lsh_params(threshold: float, num_perm: int, fn_weight: float = 0.7) -> tuple[int, int]:
-    """(bands, rows) minimising weighted false-positive + false-negative probability mass around `threshold`.
+def lsh_params(threshold: float, num_perm: int, recall: float = 0.95) -> tuple[int, int]:
+    """(bands, rows) with the fewest false candidates (probability mass below `threshold`) among those that make a
+    pair *at* the threshold a candidate with probability ≥ `recall`.
 
-    Candidates are verified against the estimated Jaccard afterwards, so a false positive only costs a comparison;
-    misses weigh more (fn_weight)."""
-    xs = np.linspace(0.0, 1.0, 2001)
+    Candidates are verified against the estimated Jaccard afterwards, so a false candidate only costs a comparison
+    while a miss leaves a duplicate in the dataset."""
+    xs = np.linspace(0.0, threshold, 1001)
     best: tuple[float, int, int] | None = None
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            p = 1.0 - (1.0 - xs ** r) ** b
-            below, above = xs <= threshold, xs >= threshold
-            fp = np.trapezoid(p[below], xs[below]) if below.sum() > 1 else 0.0
-            fn = np.trapezoid(1.0 - p[above], xs[above]) if above.sum() > 1 else 0.0
-            err = (1.0 - fn_weight) * fp + fn_weight * fn
-            if best is None or err < best[0] - 1e-12:
-                best = (float(err), b, r)
-    assert best is not None
+    for r in range(1, num_perm + 1):
+        # the fewest bands that reach the recall: fewer bands, fewer false candidates and less memory
+        b = next((b for b in range(1, num_perm // r + 1) if 1.0 - (1.0 - threshold ** r) ** b >= recall), 0)
+        if not b:
+            continue
+        fp = float(np.trapezoid(1.0 - (1.0 - xs ** r) ** b, xs))
+        if best is None or fp < best[0] - 1e-12:
+            best = (fp, b, r)
+    if best is None:  # threshold so low no banding reaches the recall: one row per band finds everything
+        return num_perm, 1
     return best[1], best[2]
 
 

@@ -84,7 +84,7 @@ def plain_text(rec: Record, texts: list[str]) -> str:
         return render_turns(messages_of(rec, texts))
     if rec.kind == "table":
         return "\n".join(f"{s.key}: {t}" for s, t in zip(rec.segments, texts, strict=True))
-    return "\n\n".join(texts)
+    return texts[0] if texts else ""
 
 
 def render_turns(messages: list[dict[str, str]]) -> str:
@@ -103,7 +103,13 @@ def prompt_completion(rec: Record, texts: list[str]) -> tuple[str, str] | None:
 
 
 def _written_segments(rec: Record) -> list[int]:
-    return [i for i, s in enumerate(rec.segments) if rec.kind != "chat" or s.role is not None]
+    """Segments that reach the dataset. Other string fields of a JSONL record (after the text, or without a chat
+    role) are scanned for PII but not written: the dataset carries the text itself (data minimisation)."""
+    if rec.kind == "chat":
+        return [i for i, s in enumerate(rec.segments) if s.role is not None]
+    if rec.kind == "text":
+        return [0] if rec.segments else []
+    return list(range(len(rec.segments)))
 
 
 def redacted_fraction(result: Result) -> float:
