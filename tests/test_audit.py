@@ -348,3 +348,24 @@ def test_cli_show_filters_and_formats(two_runs: tuple[Path, dict, dict]) -> None
     assert res.exit_code == 0 and len(res.output.splitlines()) == 8
     assert "rec-3 [in.jsonl:3] -> quarantine (verification failed)" in res.output
     assert "VERIFY-FAILED pattern_rescan:EMAIL_ADDRESS" in res.output
+
+
+def test_every_single_deletion_swap_or_edit_is_caught(two_runs: tuple[Path, dict, dict]) -> None:
+    """Exhaustive over the 16-entry log, keyless and without a checkpoint: the chain alone catches each one."""
+    p, _, _ = two_runs
+    orig = lines(p)
+    n = len(orig)
+    variants: list[tuple[str, list[str]]] = []
+    for i in range(n):
+        variants.append((f"delete {i + 1}", orig[:i] + orig[i + 1:]))
+        e = json.loads(orig[i])
+        e["ts"] = "2000-01-01T00:00:00.000000Z"
+        variants.append((f"edit {i + 1}", [*orig[:i], json.dumps(e) + "\n", *orig[i + 1:]]))
+        if i + 1 < n:
+            swapped = list(orig)
+            swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
+            variants.append((f"swap {i + 1}", swapped))
+    for name, ls in variants:
+        put(p, ls)
+        rep = verify(p, None, None)
+        assert not rep.ok and rep.first_bad_seq is not None, name
