@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
@@ -23,6 +23,7 @@ from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
+from prepkit.safe_regex import SafePatternRecognizer
 
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 
@@ -52,7 +53,8 @@ class _OfflineSpacyEngine(SpacyNlpEngine):
 
 def yaml_recognizer(spec: RecognizerSpec, language: str) -> EntityRecognizer:
     flags = re.IGNORECASE | re.MULTILINE | re.DOTALL if spec.ignore_case else re.MULTILINE | re.DOTALL
-    return PatternRecognizer(
+    # Time-limited matching that fails the record closed on expiry (Presidio's own recognizer skips the pattern).
+    return SafePatternRecognizer(
         supported_entity=spec.entity_type,
         name=spec.name,
         supported_language=language,

@@ -126,20 +126,21 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+_CONTROL = bytes(set(range(32)) - {9, 10, 12, 13, 27}) + b"\x7f"
+
+
 def _looks_binary(path: Path) -> bool:
-    """A file whose head holds NUL bytes and is not valid UTF-8 is binary: one rejection, not one per 'line'."""
+    """Mostly control bytes in the head means binary (an image, an archive): one rejection for the file, not one
+    per 'line'. A text file with a stray NUL in one line is not binary; that line alone is rejected."""
     try:
         with path.open("rb") as f:
             head = f.read(8192)
     except OSError:
         return False
-    if b"\x00" not in head:
+    if not head or b"\x00" not in head:
         return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start < len(head) - 4  # an error in the last bytes may be a character cut by the 8 KiB read
-    return False
+    control = len(head) - len(head.translate(None, _CONTROL))
+    return control * 20 > len(head)  # over 5%
 
 
 # -- decoding ---------------------------------------------------------------------------------------------

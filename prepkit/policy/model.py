@@ -22,6 +22,17 @@ class PatternSpec(Strict):
     regex: str
     score: float = Field(0.6, ge=0.0, le=1.0)
 
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, v: str) -> str:
+        # Refused at load time, with the policy line, rather than hanging a run (see prepkit/safe_regex.py).
+        from prepkit.safe_regex import compile_error, risky
+
+        why = compile_error(v) or risky(v)
+        if why:
+            raise ValueError(f"regex refused: {why}")
+        return v
+
 
 class RecognizerSpec(Strict):
     """A recognizer written in YAML: regex patterns, or a deny list of exact terms, with optional context words."""
