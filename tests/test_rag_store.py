@@ -218,3 +218,27 @@ def test_store_refuses_a_different_embedder(tmp_path: Path, policy, tmp_path_fac
     p.write_text(POLICY.replace("rag: {", "rag: {embedder: hashing, "))
     with pytest.raises(StoreError, match="built with embedder builtin:minilm-m2v"):
         RagWriter(tmp_path, load_policy(p, run_checks=False), KEY)
+
+
+@pytest.mark.postgres
+def test_postgres_row_level_security_filters_without_any_where_clause(pg, policy, tmp_path: Path):
+    import psycopg
+
+    url = pg.create_database(f"rag_{next(_db_counter)}")
+    write((tmp_path, url), policy, [result("vpn", VPN), result("pay", PAYROLL, ("hr",)),
+                                    result("leave", BOTH, ("hr", "internal"))])
+    from prepkit.rag.pg_store import pg_role
+
+    with psycopg.connect(url, autocommit=True) as c:
+        def visible(role: str) -> set[str]:
+            with c.transaction():
+                c.execute(f'SET LOCAL ROLE "{pg_role(role)}"')
+                return {r for (r,) in c.execute("SELECT record_id FROM prepkit.chunks").fetchall()}
+
+        assert visible("support") == {"vpn"}
+        assert visible("hr") == {"vpn", "pay", "leave"}
+        assert visible("nobody") == set()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), c.transaction():
+            c.execute(f'SET LOCAL ROLE "{pg_role("hr")}"')
+            c.execute("DELETE FROM prepkit.chunks")  # readers cannot write
+    assert pg_role("HR Team") != pg_role("hr_team") and pg_role("hr") == "prepkit_hr"

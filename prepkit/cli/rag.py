@@ -17,7 +17,8 @@ def _policy_and_key(policy: str | None) -> tuple[Any, Any]:
     from prepkit.policy import PolicyError, load_policy
 
     try:
-        loaded = load_policy(policy) if policy else None
+        # Schema only: the cross-checks import detection code (seconds), and a query needs keys and rag settings.
+        loaded = load_policy(policy, run_checks=False) if policy else None
         keyring = load_keyring(loaded.policy.keys.key_file if loaded else None)
     except (PolicyError, KeyError_) as e:
         fail(str(e))
