@@ -129,6 +129,18 @@ _STREET_RULES = [
     Rule("street suffix number", _rx(
         rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{0,2}}[^\W\d_][\w-]*?(?:{_ST_SUFFIX})\s+{_NUM}(?![\w-])",
         re.IGNORECASE), 0.65),
+    # "Hafnar tér 19", "Trenerys gate 232": the street type as a word of its own after the name
+    Rule("street type word number", _rx(
+        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{1,2}}(?:{_ST_SUFFIX})\.?\s+{_NUM}(?![\w-])", re.IGNORECASE), 0.65),
+    # "28030 Edeby 55", "4923 Parmova 109": a house number and a name between two numbers is an address line
+    # in most European formats (number first or last); one number alone ("Windows 10") is not enough.
+    Rule("number name number", _rx(rf"(?m)(?:^|(?<=,\s))[ \t>?*-]*(?P<v>{_NUM}\s+(?:[^\W\d_a-z][\w'’.-]{{2,}}\s+)"
+                                   rf"(?:[^\W\d_][\w'’.-]{{1,}}\s+){{0,2}}{_NUM})[ \t]*(?=$|,)"), 0.6, "v"),
+    # "lives at Jahu 80", "address: Pivovarská 276": a name and a number right after an address cue
+    Rule("cued name number", _rx(rf"\b(?:lives?\s+(?:at|on)|living\s+(?:at|on)|address(?:\s+is)?\s*:?|located\s+at|"
+                                 rf"is\s+at|drops?\s+you\s+off\s+at|deliver(?:ed)?\s+to|ship(?:ped)?\s+to|"
+                                 rf"send\s+(?:it\s+)?to|moved\s+to|corner\s+of)\s+(?P<v>(?:{_NUM}\s+)?(?:{_NAME}\s+){{1,4}}"
+                                 rf"{_NUM})(?![\w-])", re.IGNORECASE), 0.7, "v"),
     # Apartment / suite / unit designators and post-office boxes, military mail (PSC/APO/FPO/DPO)
     Rule("unit", _rx(r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building)\.?\s*#?\s*"
                      r"\d{1,5}[A-Za-z]?(?![\w-])", re.IGNORECASE), 0.6),
@@ -380,7 +392,7 @@ class ProperNounRecognizer(LocalRecognizer):
         doc = getattr(nlp_artifacts, "tokens", None)
         if doc is None:
             return []
-        covered = set()
+        covered: set[int] = set()
         for ent in doc.ents:
             covered.update(range(ent.start, ent.end))
         out: list[RecognizerResult] = []
