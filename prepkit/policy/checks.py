@@ -90,6 +90,12 @@ def _unknown(name: str, known: set[str], what: str = "entity type") -> str:
 
 
 def regex_error(pattern: str, ignore_case: bool = False) -> str | None:
+    try:  # the engine's own regex flavour when the safe-regex layer is present
+        from prepkit.safe_regex import compile_error
+    except ImportError:
+        compile_error = None  # type: ignore[assignment]
+    if compile_error is not None:
+        return compile_error(pattern)
     try:
         re.compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as e:

@@ -82,7 +82,8 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
                           f"The default confidence threshold changes from {da.default_threshold} to "
                           f"{db.default_threshold} ({_direction(da.default_threshold, db.default_threshold)})."))
     for e in db.entities:
-        if e in da.entities and da.threshold(e) != db.threshold(e):
+        explicit = e in da.thresholds or e in db.thresholds  # the rest follow the default, reported above
+        if e in da.entities and explicit and da.threshold(e) != db.threshold(e):
             out.append(Change("detection", "changed", e,
                               f"The confidence threshold for {e} changes from {da.threshold(e)} to {db.threshold(e)} "
                               f"({_direction(da.threshold(e), db.threshold(e))})."))

@@ -109,6 +109,13 @@ def _pydantic_message(err: dict[str, Any], fields_at: Callable[[tuple[Any, ...]]
         if tuple(err["loc"]) == ("routing", "default"):
             return "a default route is required (where records go when no rule matches)"
         return "required field is missing"
+    if tuple(err["loc"]) == ("version",):
+        return f"unsupported policy version {err.get('input')!r}; this prepkit reads version 1"
+    bounds = {"less_than_equal": ("le", "at most"), "greater_than_equal": ("ge", "at least"),
+              "less_than": ("lt", "less than"), "greater_than": ("gt", "greater than")}
+    if err["type"] in bounds and "input" in err:  # policy numbers, never data: safe to quote
+        key, words = bounds[err["type"]]
+        return f"must be {words} {(err.get('ctx') or {}).get(key)}, got {err['input']}"
     return msg.removeprefix("Value error, ")
 
 

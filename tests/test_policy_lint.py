@@ -1,0 +1,102 @@
+"""Policy validation: broken fixtures give their exact `file:line: field.path: message`, shipped policies are clean.
+
+Each fixture in tests/fixtures/policies/ ends with `# expect: LINE: PATH: MESSAGE` comments — the complete lint
+output it must produce — so a fixture and its expectation are reviewed together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prepkit.cli.base import main
+from prepkit.policy import PolicyError, load_policy
+from prepkit.policy.lint import backtracking_risk, implies, lint_file
+from prepkit.policy.model import When
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "policies"
+SHIPPED = sorted((ROOT / "policies").glob("*.yaml"))
+BROKEN = sorted(FIXTURES.glob("*.yaml"))
+
+
+def expected(path: Path) -> list[str]:
+    return [f"{path}:{m.group(1)}" for m in re.finditer(r"^# expect: (.+)$", path.read_text(), re.M)]
+
+
+def test_every_fixture_states_what_it_expects() -> None:
+    assert len(BROKEN) >= 15
+    for f in BROKEN:
+        assert expected(f), f"{f.name} has no `# expect:` lines"
+
+
+@pytest.mark.parametrize("fixture", BROKEN, ids=lambda p: p.stem)
+def test_broken_fixture_gives_exact_problems(fixture: Path) -> None:
+    assert [str(p) for p in lint_file(fixture)] == expected(fixture)
+
+
+@pytest.mark.parametrize("fixture", [f for f in BROKEN if "warning:" not in f.read_text()], ids=lambda p: p.stem)
+def test_errors_stop_the_policy_from_loading(fixture: Path) -> None:
+    # Errors are load errors: the pipeline refuses the policy with the same lines lint prints.
+    with pytest.raises(PolicyError) as e:
+        load_policy(fixture)
+    assert sorted(str(e.value).splitlines()) == sorted(expected(fixture))
+
+
+def test_warnings_alone_do_not_stop_loading() -> None:
+    load_policy(FIXTURES / "shadowed_rule.yaml")  # loads: a shadowed rule is a warning, not an error
+
+
+def test_shipped_policies_lint_clean_via_cli() -> None:
+    assert len(SHIPPED) >= 4
+    r = CliRunner().invoke(main, ["policy", "lint", *map(str, SHIPPED)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ""
+
+
+def test_lint_cli_exit_1_and_json() -> None:
+    f = FIXTURES / "unknown_entity.yaml"
+    r = CliRunner().invoke(main, ["policy", "lint", str(f), str(SHIPPED[0])])
+    assert r.exit_code == 1
+    assert r.stdout.splitlines() == expected(f)
+    r = CliRunner().invoke(main, ["policy", "lint", "--format", "json", str(f)])
+    assert r.exit_code == 1
+    [item] = json.loads(r.stdout)
+    assert item == {"file": str(f), "line": 4, "path": "detection.entities[1]", "severity": "error",
+                    "message": "unknown entity type 'EMAIL_ADRESS' (did you mean 'EMAIL_ADDRESS'?)"}
+
+
+def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert [str(p) for p in lint_file(missing)] == [f"{missing}:1: (file): policy file does not exist"]
+
+
+@pytest.mark.parametrize(("regex", "risky"), [
+    (r"(a+)+", True), (r"(.*)*", True), (r"(\w+\s?)*x", True), (r"(.*,)*x", True), (r"([a-z]+)*\d", True),
+    (r"(\w+\s)+", False), (r"\bEMP-\d{6}\b", False), (r"(?:\d{3}-)+", False), (r"(?:a++)+", False),
+    (r"[A-Z]{2}\d{6}", False),
+])
+def test_backtracking_heuristic(regex: str, risky: bool) -> None:
+    assert (backtracking_risk(regex) is not None) is risky
+
+
+@pytest.mark.parametrize(("a", "b", "shadows"), [
+    ({}, {"any_entity": ["US_SSN"]}, True),
+    ({"any_entity": ["PERSON", "US_SSN"]}, {"any_entity": ["US_SSN"]}, True),
+    ({"any_entity": ["US_SSN"]}, {"any_entity": ["PERSON", "US_SSN"]}, False),
+    ({"any_entity": ["US_SSN"]}, {"all_entities": ["US_SSN", "PERSON"]}, True),
+    ({"doc_type": ["a", "b"]}, {"doc_type": ["a"], "kind": "chat"}, True),
+    ({"doc_type": ["a"]}, {"doc_type": ["a", "b"]}, False),
+    ({"verification": "failed"}, {"verification": "passed"}, False),
+    ({"entity_count_at_least": {"ANY": 2}}, {"entity_count_at_least": {"ANY": 5}}, True),
+    ({"entity_count_at_least": {"ANY": 5}}, {"entity_count_at_least": {"ANY": 2}}, False),
+    ({"source": ["*"]}, {"source": ["*hr*"]}, True),
+    ({"updated_within_days": 30}, {"updated_within_days": 7}, True),
+    ({"error": True}, {"error": True}, False),
+])
+def test_shadowing(a: dict, b: dict, shadows: bool) -> None:
+    assert implies(When(**a), When(**b)) is shadows
