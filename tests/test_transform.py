@@ -54,11 +54,24 @@ def test_replace_numbers_per_document_and_offsets_point_at_output(tmp_path: Path
         assert out.texts[0][a.start:a.end].startswith("<PERSON_")
 
 
-def test_overlaps_resolve_by_score_then_length(tmp_path: Path) -> None:
-    fs = [Finding(0, 0, 5, "A", 0.5), Finding(0, 2, 9, "B", 0.9), Finding(0, 0, 9, "C", 0.9), Finding(0, 10, 12, "D", 0.1)]
+def test_overlaps_resolve_to_one_covering_span_deterministically(tmp_path: Path) -> None:
+    fs = [Finding(0, 0, 5, "A", 0.5), Finding(0, 2, 9, "B", 0.9), Finding(0, 0, 9, "C", 0.8), Finding(0, 10, 12, "D", 0.1),
+          Finding(0, 20, 25, "E", 0.9), Finding(0, 23, 30, "F", 0.6)]
     kept = resolve_overlaps(fs)
-    assert [f.entity_type for f in kept] == ["C", "D"]
+    # C covers its whole cluster, so it wins over the higher-scored fragment B; E and F only overlap partly:
+    # the union is kept, typed by the higher score.
+    assert [(f.entity_type, f.start, f.end) for f in kept] == [("C", 0, 9), ("D", 10, 12), ("E", 20, 30)]
     assert resolve_overlaps(list(reversed(fs))) == kept
+
+
+def test_a_fragment_inside_a_phone_does_not_leave_digits_behind(tmp_path: Path) -> None:
+    """spaCy tags "+1-321" as NRP (0.85) inside a phone the phone recognizer scored 0.4."""
+    lp = policy(tmp_path, "  PHONE_NUMBER: {operator: synthesize}\n  DEFAULT: {operator: replace}")
+    r = rec("reach me at +1-321-379-7361x23353 please")
+    fs = [Finding(0, 12, 18, "NRP", 0.85), Finding(0, 12, 33, "PHONE_NUMBER", 0.4)]
+    out = Transformer(lp, KEY).transform(r, fs)
+    assert [a.entity_type for a in out.applied] == ["PHONE_NUMBER"]
+    assert "379" not in out.texts[0] and "7361" not in out.texts[0] and out.texts[0].endswith(" please")
 
 
 def test_unknown_operator_is_reported_at_load_with_suggestion(tmp_path: Path) -> None:
@@ -67,3 +80,21 @@ def test_unknown_operator_is_reported_at_load_with_suggestion(tmp_path: Path) ->
     msg = str(e.value)
     assert "actions.PERSON.operator" in msg and "did you mean 'synthesize'" in msg
     assert "actions.EMAIL_ADDRESS.chars" in msg
+
+
+def test_missed_mentions_are_propagated_but_not_inside_words(tmp_path: Path) -> None:
+    lp = policy(tmp_path, "  DEFAULT: {operator: replace}")
+    r = rec("Dear Anna Berg, ...", "anna  berg said hi to Annabelle; card 4111-1111-1111-1111 / 4111111111111111")
+    fs = [Finding(0, 5, 14, "PERSON", 0.85), Finding(1, 38, 57, "CREDIT_CARD", 1.0)]
+    out = Transformer(lp, KEY).transform(r, fs)
+    assert out.texts == ["Dear <PERSON_1>, ...", "<PERSON_1> said hi to Annabelle; card <CREDIT_CARD_1> / <CREDIT_CARD_1>"]
+    assert Transformer(lp, KEY, propagate=False).transform(r, fs).texts[1].startswith("anna  berg")
+
+
+def test_a_lone_title_or_relative_date_is_left_alone(tmp_path: Path) -> None:
+    lp = policy(tmp_path, "  DEFAULT: {operator: synthesize}")
+    r = rec("Miss Deborah Taylor called yesterday.")
+    fs = [Finding(0, 0, 4, "PERSON", 0.9), Finding(0, 5, 19, "PERSON", 0.85), Finding(0, 27, 36, "DATE_TIME", 0.85)]
+    out = Transformer(lp, KEY).transform(r, fs)
+    assert out.texts[0].startswith("Miss ") and out.texts[0].endswith(" called yesterday.")
+    assert "Deborah" not in out.texts[0] and "Taylor" not in out.texts[0]

@@ -104,21 +104,28 @@ def test_second_mention_and_metadata_leaks_are_caught(tmp_path: Path) -> None:
     text = "Maria Lopez wrote in. Later MARIA  LOPEZ wrote again."
     r = Record("r", "s", "text", [Segment("text", text)], metadata={"author": {"name": "maria lopez"}})
     first = [Finding(0, 0, 11, "PERSON", 0.9)]  # the second, oddly spaced mention was missed
-    out = Transformer(policy, KEY).transform(r, first)
+    # Planted leak: without propagation the missed mention stays in the text.
+    out = Transformer(policy, KEY, propagate=False).transform(r, first)
     v = Verifier(policy, KEY).verify(r, first, out)
     assert [(f.check, f.segment) for f in v.failures] == [("original_values", 0)]
-    r2 = Record("r", "s", "text", [Segment("text", "Maria Lopez wrote in.")], metadata={"author": {"name": "maria lopez"}})
-    out2 = Transformer(policy, KEY).transform(r2, first)
-    assert [(f.check, f.segment) for f in Verifier(policy, KEY).verify(r2, first, out2).failures] == [("original_values", -1)]
+    # Propagation replaces it with the same surrogate; the metadata copy is still reported (it is not rewritten).
+    out = Transformer(policy, KEY).transform(r, first)
+    fake = out.texts[0][: out.applied[0].end]
+    assert out.texts[0] == f"{fake} wrote in. Later {fake.upper().replace(' ', '  ')} wrote again."
+    v = Verifier(policy, KEY).verify(r, first, out)
+    assert [(f.check, f.segment) for f in v.failures] == [("original_values", -1)]
 
 
 def test_phone_leak_found_whatever_the_formatting(tmp_path: Path) -> None:
     policy = lp(tmp_path)
     r = Record("r", "s", "chat", [Segment("m0", "call 415-555-0132"), Segment("m1", "or (415) 555 0132 after 5")])
     fs = [Finding(0, 5, 17, "PHONE_NUMBER", 0.9)]
-    out = Transformer(policy, KEY).transform(r, fs)
+    out = Transformer(policy, KEY, propagate=False).transform(r, fs)
     v = Verifier(policy, KEY).verify(r, fs, out)
     assert [(f.check, f.entity_type, f.segment) for f in v.failures] == [("original_values", "PHONE_NUMBER", 1)]
+    out = Transformer(policy, KEY).transform(r, fs)
+    assert Verifier(policy, KEY).verify(r, fs, out).passed
+    assert [a.segment for a in out.applied] == [0, 1] and out.texts[1].endswith(" after 5")
 
 
 def test_tampered_output_fails_and_allow_list_is_respected(tmp_path: Path) -> None:

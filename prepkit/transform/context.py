@@ -77,7 +77,7 @@ class DocContext:
     subject: str = ""  # whose dates these are: the record's first full name, else the record id
     needles: list[Needle] = field(default_factory=list)  # every real value of this record (and `avoid`)
     numbers: dict[str, dict[str, int]] = field(default_factory=dict)  # replace: type -> normalized value -> n
-    memo: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (operator, type, norm value) -> output
+    memo: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (operator, type, value) -> output
     scratch: dict[str, Any] = field(default_factory=dict)  # operator-private per-document state
     findings: list[tuple[str, str]] = field(default_factory=list)  # (type, value) of every kept span, in order
 

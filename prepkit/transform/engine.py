@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from prepkit.keys import KeyRing
@@ -9,35 +10,89 @@ from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action
 from prepkit.records import Applied, Finding, Record, Transformed
 from prepkit.transform.context import DocContext, Keys, Shared
-from prepkit.transform.match import Needle
+from prepkit.transform.match import Needle, identifying
 from prepkit.transform.operators import Operator, get_operator
-from prepkit.transform.subjects import normalize, subject_hash
+from prepkit.transform.subjects import _DIGITY, normalize, subject_hash
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
-    """Keep a non-overlapping subset, preferring higher score, then the longer span, then the type name.
+    """One span per cluster of overlapping findings, covering all of them, so no detected character is left out.
 
-    Deterministic whatever order the detectors returned spans in. The result is in reading order.
+    Detectors overlap: NER tags "+1-321" as NRP inside a phone number, or "Dr." as a TITLE inside a PERSON.
+    Keeping only the higher-scored fragment would leave the rest of the number in plain text, so the kept span is
+    the union of the cluster. Its type comes from the findings that cover the whole union (higher score, then
+    type name); when none does (a chain of partial overlaps), from the highest score, then the longer span, then
+    the type name. Deterministic whatever order the detectors returned spans in; the result is in reading order.
     """
-    ranked = sorted(
-        (f for f in findings if f.end > f.start),
-        key=lambda f: (-f.score, -(f.end - f.start), f.entity_type, f.segment, f.start),
-    )
+    ordered = sorted((f for f in findings if f.end > f.start), key=lambda f: (f.segment, f.start, -f.end))
+    clusters: list[list[Finding]] = []
+    for f in ordered:
+        last = clusters[-1] if clusters else None
+        if last and last[0].segment == f.segment and f.start < max(x.end for x in last):
+            last.append(f)
+        else:
+            clusters.append([f])
     kept: list[Finding] = []
+    for c in clusters:
+        start, end = min(x.start for x in c), max(x.end for x in c)
+        covering = [x for x in c if x.start == start and x.end == end]
+        pick = min(covering or c, key=lambda x: (-x.score, -(x.end - x.start), x.entity_type, x.detector))
+        kept.append(pick if (pick.start, pick.end) == (start, end)
+                    else Finding(pick.segment, start, end, pick.entity_type, pick.score, pick.detector))
+    return kept
+
+
+_MIN_PROPAGATE_CHARS = 3  # "Al", "Jo": too short to chase through a record
+_MIN_PROPAGATE_DIGITS = 6
+
+
+def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
+    """Other mentions of a detected value that the detector missed ("MARIA  LOPEZ" after "Maria Lopez").
+
+    A value is found case- and whitespace-insensitively on word boundaries, or for number-like types as a run of
+    the same digits in any layout. New spans never overlap detected ones; they carry score 0 and detector
+    "propagate". This turns the commonest leak (a second mention NER skipped) into a replacement, not a failure.
+    """
     taken: dict[int, list[tuple[int, int]]] = {}
-    for f in ranked:
-        spans = taken.setdefault(f.segment, [])
-        if any(f.start < e and s < f.end for s, e in spans):
+    for f in kept:
+        taken.setdefault(f.segment, []).append((f.start, f.end))
+    extra: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for f in kept:
+        value = record.segments[f.segment].text[f.start:f.end]
+        key = (f.entity_type, normalize(value, f.entity_type))
+        if key in seen or not identifying(value, f.entity_type):
             continue
-        spans.append((f.start, f.end))
-        kept.append(f)
-    return sorted(kept, key=lambda f: (f.segment, f.start))
+        seen.add(key)
+        digits = re.sub(r"\D", "", value)
+        numeric = f.entity_type in _DIGITY and len(digits) >= _MIN_PROPAGATE_DIGITS
+        if not numeric and len(value.strip()) < _MIN_PROPAGATE_CHARS:
+            continue
+        if numeric:  # the same digits in any layout: "4111-1111-..." finds "4111 1111 ..." and "41111111..."
+            pat = re.compile(r"(?<![\d\w])" + r"[\s().+/-]{0,2}".join(digits) + r"(?![\d\w])")
+        else:
+            words = value.split()
+            if not words:
+                continue
+            left = r"(?<!\w)" if words[0][0].isalnum() else ""
+            right = r"(?!\w)" if words[-1][-1].isalnum() else ""
+            pat = re.compile(left + r"\s+".join(re.escape(w) for w in words) + right, re.IGNORECASE)
+        for si, seg in enumerate(record.segments):
+            spans = taken.setdefault(si, [])
+            hits = [(m.start(), m.end()) for m in pat.finditer(seg.text)]
+            for s, e in hits:
+                if not any(s < b and a < e for a, b in spans):
+                    spans.append((s, e))
+                    extra.append(Finding(si, s, e, f.entity_type, 0.0, "propagate"))
+    return extra
 
 
 class Transformer:
     """Built once per worker: resolves every action's operator up front so a run never meets an unknown one."""
 
-    def __init__(self, loaded_policy: LoadedPolicy, keyring: KeyRing, *, avoid: set[str] | None = None):
+    def __init__(self, loaded_policy: LoadedPolicy, keyring: KeyRing, *, avoid: set[str] | None = None,
+                 propagate: bool = True):
+        self.propagate = propagate
         self.policy = loaded_policy.policy
         self.keyring = keyring
         self.shared = Shared(Keys.from_keyring(keyring), self.policy.locale)
@@ -67,6 +122,8 @@ class Transformer:
         if len(valid) != len(findings):
             raise ValueError("finding offsets out of bounds for the record")
         kept = resolve_overlaps(valid)
+        if self.propagate:
+            kept = sorted(kept + propagate(record, kept), key=lambda f: (f.segment, f.start))
         values = [record.segments[f.segment].text[f.start:f.end] for f in valid]
         ctx = DocContext(self.shared, record_id=record.id)
         ctx.needles = list(self.avoid)
@@ -81,7 +138,7 @@ class Transformer:
         for f in kept:  # reading order, so replace numbers and name variants follow the text
             op, params, _ = self._op(f.entity_type)
             value = record.segments[f.segment].text[f.start:f.end]
-            key = (op.name, f.entity_type, normalize(value, f.entity_type))
+            key = (op.name, f.entity_type, value)  # exact: "MARIA LOPEZ" keeps its capitals, same surrogate
             out = ctx.memo.get(key)
             if out is None:
                 out = ctx.memo[key] = op.apply(value, f.entity_type, params, ctx)

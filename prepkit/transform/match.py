@@ -22,6 +22,21 @@ def text_norm(s: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
 
 
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "mister", "madam", "mme", "mlle", "herr",
+                     "frau", "madame", "monsieur", "señor", "señora"})
+
+
+def identifying(value: str, entity_type: str | None) -> bool:
+    """False for spans a detector labels but that name no one: a lone title ("Miss"), a relative date or duration.
+
+    Operators leave such spans as they are and verification does not look for them.
+    """
+    if entity_type in {"DATE_TIME", "DATE"}:
+        return has_calendar_date(value)
+    words = [w.rstrip(".").casefold() for w in re.findall(r"[\w.'’-]+", value)]
+    return any(w not in _TITLES for w in words if w)  # any type: "Miss" tagged PERSON or TITLE names no one
+
+
 class Haystack:
     """One output location, normalized two ways: text for word search, digit runs for number search."""
 
@@ -59,7 +74,7 @@ class Needle:
         # A bare one- or two-digit number (an age, a day) cannot be told from any other number in the text;
         # durations and relative dates ("two weeks", "yesterday") identify no one and are kept on purpose.
         self.searchable = bool(self.text) and not (self.text.isdigit() and len(self.text) < 3)
-        if entity_type in {"DATE_TIME", "DATE"} and not has_calendar_date(value):
+        if not identifying(value, entity_type):
             self.searchable = False
 
     def found_in(self, h: Haystack) -> bool:

@@ -21,6 +21,7 @@ from faker import Faker
 
 from prepkit.transform.context import DocContext
 from prepkit.transform.dates import DateRewriter, has_calendar_date
+from prepkit.transform.match import identifying
 from prepkit.transform.operators import Operator, ParamProblems, register
 from prepkit.transform.subjects import normalize
 
@@ -565,11 +566,11 @@ class Synthesize(Operator):
         return out
 
     def apply(self, value: str, entity_type: str, params: dict[str, Any], ctx: DocContext) -> str:
+        if not identifying(value, entity_type):
+            return value  # "Miss", "yesterday": nothing to replace, and a surrogate would read wrong
         gen = GENERATORS.get(entity_type) or _rng(entity_type)(fake_generic)
         for attempt in range(MAX_ATTEMPTS):
             out = gen(value, ctx, params, attempt)
-            if out == value and entity_type in {"DATE_TIME", "DATE"} and not has_calendar_date(value):
-                return out
             if out and not ctx.is_real(out):
                 return out
         raise SurrogateError(f"{entity_type}: no surrogate distinct from the record's real values")
