@@ -8,7 +8,6 @@ default policy's verification must pass on every record.
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
