@@ -259,10 +259,10 @@ def _gen_in(items: list[Any]) -> str:
 def action_sentence(action: Action, entity: str) -> str:
     op, prm = action.operator, action.params
     if op == "redact":
-        return f"replaced by the fixed text “{prm['text']}”" if prm.get("text") else "removed from the text"
+        return f"replaced by the fixed text `{prm['text']}`" if prm.get("text") else "removed from the text"
     if op == "replace":
         t = prm.get("template", "<{entity_type}_{n}>")
-        return (f"replaced by a numbered placeholder ({t}); the same value gets the same number within a record, "
+        return (f"replaced by a numbered placeholder `{t}`; the same value gets the same number within a record, "
                 "so the text still reads coherently")
     if op == "mask":
         ch = prm.get("chars", "*")
@@ -433,7 +433,8 @@ def to_markdown(doc: dict[str, Any]) -> str:
             e["action_source"], "")
         L.append(f"- Done: {e['does']}{src}")
         for ex in e["examples"]:
-            L.append(f"- Example: `{_md(ex['before'])}` → `{_md(ex['after'])}`")
+            after = f"`{_md(ex['after'])}`" if ex["after"] else "*(nothing: removed)*"
+            L.append(f"- Example: `{_md(ex['before'])}` → {after}")
         L.append("")
     if doc["other_types"]:
         L += [f"Any type without an action of its own is {doc['other_types']}.", ""]
@@ -477,8 +478,9 @@ def to_html(doc: dict[str, Any]) -> str:
         o.append("<p>Never treated as personal data: " + ", ".join(h(a) for a in det["allow_list"]) + ".</p>")
     o.append("<table><tr><th>Type</th><th>Meaning</th><th>Threshold</th><th>What is done</th><th>Example</th></tr>")
     for e in doc["entities"]:
-        ex = "<br>".join(f"<code class=\"before\">{h(x['before'])}</code> → <code class=\"after\">{h(x['after'])}"
-                         "</code>" for x in e["examples"])
+        ex = "<br>".join(f"<code class=\"before\">{h(x['before'])}</code> → " + (
+            f"<code class=\"after\">{h(x['after'])}</code>" if x["after"] else "<em>(nothing: removed)</em>")
+            for x in e["examples"])
         o.append(f"<tr><td><code>{h(e['entity'])}</code></td><td>{h(e['meaning'])}</td><td>{h(e['threshold'])}</td>"
                  f"<td>{h(e['does'])}</td><td>{ex}</td></tr>")
     o.append("</table>")
