@@ -202,3 +202,17 @@ def test_bad_parameters_fail_at_load_with_field_path(tmp_path: Path, actions: st
         load_policy(p)
     line = next(x for x in str(e.value).splitlines() if path in x)
     assert fragment in line and line.startswith(f"{p}:") and ":7:" in line  # file:line of the action
+
+
+def test_policy_locale_is_checked_and_used(tmp_path: Path) -> None:
+    p = tmp_path / "p.yaml"
+    p.write_text(POLICY.format(actions="  DEFAULT: {operator: synthesize}").replace("name: ops", "name: ops\nlocale: en_XX"))
+    with pytest.raises(PolicyError, match=r"locale: unknown Faker locale 'en_XX'"):
+        load_policy(p)
+    p.write_text(POLICY.format(actions="  DEFAULT: {operator: synthesize}").replace("name: ops", "name: ops\nlocale: de_DE"))
+    t = Transformer(load_policy(p), KEY)
+    # Every generator works in a locale without US states or secondary addresses.
+    for value, etype in [("12 Oak Street Apt. 4, Springfield, IL 62704", "LOCATION"), ("Maria Lopez", "PERSON"),
+                         ("maria@acme.com", "EMAIL_ADDRESS"), ("Acme Corp", "ORGANIZATION"), ("AB-123", "MRN")]:
+        out = one(t, value, etype)
+        assert out and out != value and "\n" not in out

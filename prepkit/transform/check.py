@@ -22,4 +22,16 @@ def check_actions(policy: Policy, loaded: LoadedPolicy) -> list[tuple[tuple[Any,
             continue
         for param, msg in op.validate(action.params, entity):
             problems.append((("actions", entity, param) if param else ("actions", entity), msg))
+    if any(a.operator == "synthesize" for a in policy.actions.values()) and not _faker_locale_ok(policy.locale):
+        problems.append((("locale",), f"unknown Faker locale {policy.locale!r} (e.g. en_US, de_DE, fr_FR)"))
     return problems
+
+
+def _faker_locale_ok(locale: str) -> bool:
+    from faker import Faker
+
+    try:
+        Faker(locale)
+    except (AttributeError, ValueError):
+        return False
+    return True

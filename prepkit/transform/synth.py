@@ -422,6 +422,18 @@ _STATE_ZIP = re.compile(r"^([A-Za-z]{2})(\s+)(\d{5}(?:-\d{4})?)$")
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 
 
+def _call(f: Faker, *methods: str) -> str:
+    """The first provider method this locale has (not every Faker locale has states, or secondary addresses)."""
+    for m in methods:
+        fn = getattr(f, m, None)
+        if fn is not None:
+            try:
+                return str(fn())
+            except AttributeError:
+                continue
+    raise AttributeError(methods[-1])
+
+
 def _fake_place_part(part: str, index: int, f: Faker, locale: str) -> str:
     countries, states, abbrs = _place_sets(locale)
     s = part.strip()
@@ -429,24 +441,28 @@ def _fake_place_part(part: str, index: int, f: Faker, locale: str) -> str:
     if not s:
         return part
     if index == 0 and s[0].isdigit():
-        out = f.street_address()
+        out = _call(f, "street_address", "address")
         if re.search(r"(?i)\b(apt|suite|ste|unit|#)", s) and not re.search(r"(?i)\b(apt|suite)", out):
-            out += " " + f.secondary_address()
+            out += " " + _call(f, "secondary_address", "building_number")
+    elif re.match(r"(?i)^(apt|suite|ste|unit|#)\.?\s*\w+$", s):
+        out = _call(f, "secondary_address", "building_number")
     elif m := _STATE_ZIP.match(s):
         zip_digits = [str(f.random_digit()) for _ in re.sub(r"\D", "", m[3])]
-        out = f"{f.state_abbr()}{m[2]}{_fill(m[3], zip_digits)}"
+        region = fake_generic(m[1], f.random) if getattr(f, "state_abbr", None) is None else f.state_abbr()
+        out = f"{region}{m[2]}{_fill(m[3], zip_digits)}"
     elif _ZIP.match(s):
         out = _fill(s, [str(f.random_digit()) for _ in re.sub(r"\D", "", s)])
     elif low in countries:
         out = f.country()
     elif low in states:
-        out = f.state()
+        out = _call(f, "state", "city")
     elif low in abbrs and len(s) == 2:
-        out = f.state_abbr()
+        out = _call(f, "state_abbr", "city")
     elif index == 0 and re.search(r"(?i)\b(street|st|avenue|ave|road|rd|lane|ln|drive|dr|blvd|way|court|ct)\b\.?$", s):
-        out = f.street_name()
+        out = _call(f, "street_name", "street_address")
     else:
         out = f.city()
+    out = re.sub(r"\s*\n\s*", " ", out)  # some locales write a street on two lines; this part is one
     lead = part[: len(part) - len(part.lstrip())]
     trail = part[len(part.rstrip()):]
     return lead + _case_like(s, out) + trail
