@@ -15,7 +15,7 @@ from typing import Any
 from prepkit.keys import KeyRing
 from prepkit.policy.load import LoadedPolicy
 from prepkit.records import Applied, Finding, Record, Transformed, Verification, VerifyFailure
-from prepkit.transform.match import Haystack, Needle, text_norm
+from prepkit.transform.match import Haystack, Needle, identifying, text_norm
 
 ScanFn = Callable[[str], list[tuple[int, int, str, float]]]
 
@@ -123,8 +123,8 @@ class Verifier:
             for start, end, etype, score in scan(text):
                 if score < self.policy.detection.threshold(etype):
                     continue  # below the policy's bar, as in the first pass
-                if text_norm(text[start:end].strip()) in self.allow:
-                    continue
+                if text_norm(text[start:end].strip()) in self.allow or not identifying(text[start:end], etype):
+                    continue  # allow-listed, or a lone title ("Sir") that names no one
                 if any(start < a.end and a.start < end for a in inserted.get(i, [])):
                     continue  # overlaps a value prepkit put there
                 failures.append(VerifyFailure(check, etype, i))

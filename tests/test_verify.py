@@ -167,3 +167,18 @@ def test_placeholder_text_is_not_mistaken_for_a_leak(tmp_path: Path) -> None:
     left = Transformed(texts=["my SSN is <SSN>"], applied=[a for a in out.applied if a.entity_type == "US_SSN"])
     left.applied[0] = type(left.applied[0])(0, 10, 15, "US_SSN", "redact")
     assert not Verifier(policy, KEY).verify(r, fs, left).passed
+
+
+def test_rescan_ignores_a_lone_title(tmp_path: Path) -> None:
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    titles = PatternRecognizer("TITLE", patterns=[Pattern("t", r"\b(?:Sir|Ms\.|Dr\.)(?:\s+[A-Z]\w+)?", 0.9)])
+
+    def scan(text: str) -> list[tuple[int, int, str, float]]:
+        return [(r.start, r.end, r.entity_type, r.score) for r in titles.analyze(text, ["TITLE"], None)]
+
+    policy = lp(tmp_path)
+    r = Record("r", "s", "text", [Segment("text", "Excuse me, Sir, I asked Dr. Okafor.")])
+    out = Transformer(policy, KEY).transform(r, [])
+    v = Verifier(policy, KEY, pattern_scan=scan).verify(r, [], out)
+    assert [(f.check, f.entity_type) for f in v.failures] == [("pattern_rescan", "TITLE")]  # "Dr. Okafor" only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from prepkit.keys import KeyRing
@@ -57,10 +58,13 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
     for f in kept:
         taken.setdefault(f.segment, []).append((f.start, f.end))
     extra: list[Finding] = []
+    values = [record.segments[f.segment].text[f.start:f.end] for f in kept]
+    keys = [(f.entity_type, normalize(v, f.entity_type)) for f, v in zip(kept, values, strict=True)]
+    detected = Counter(keys)
+    folded: list[str] | None = None
+    digit_only: list[str] | None = None
     seen: set[tuple[str, str]] = set()
-    for f in kept:
-        value = record.segments[f.segment].text[f.start:f.end]
-        key = (f.entity_type, normalize(value, f.entity_type))
+    for f, value, key in zip(kept, values, keys, strict=True):
         if key in seen or not identifying(value, f.entity_type):
             continue
         seen.add(key)
@@ -68,6 +72,17 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
         numeric = f.entity_type in _DIGITY and len(digits) >= _MIN_PROPAGATE_DIGITS
         if not numeric and len(value.strip()) < _MIN_PROPAGATE_CHARS:
             continue
+        # Cheap test first (compiling a pattern per value dominated the cost): when the value's first word, or
+        # its digits, occur no more often than it was detected, there is no other mention to find.
+        if numeric:
+            digit_only = digit_only or [re.sub(r"\D", "", s.text) for s in record.segments]
+            if sum(t.count(digits) for t in digit_only) <= detected[key]:
+                continue
+        else:
+            folded = folded or [s.text.casefold() for s in record.segments]
+            probe = value.split()[0].casefold() if value.split() else ""
+            if probe and sum(t.count(probe) for t in folded) <= detected[key]:
+                continue
         if numeric:  # the same digits in any layout: "4111-1111-..." finds "4111 1111 ..." and "41111111..."
             pat = re.compile(r"(?<![\d\w])" + r"[\s().+/-]{0,2}".join(digits) + r"(?![\d\w])")
         else:

@@ -135,6 +135,8 @@ def fake_phone(value: str, rng: random.Random) -> str:
             new.append(str(rng.randrange(2, 10)))  # area code and exchange never start with 0 or 1
         elif nanp and i == 1:
             new.append(str(rng.randrange(0, 9)))  # no N9X area codes, and not N11 (see below)
+        elif i == 0 and keep:
+            new.append(str(rng.randrange(1, 10)))  # "0" then "0" would read as an international prefix
         else:
             new.append(str(rng.randrange(10)))
     if nanp and new[keep + 1] == new[keep + 2] == "1":
