@@ -65,3 +65,22 @@ def test_default_policy_verification_passes_on_samples(split_results: list[Resul
     failed = [(r.record.id, [(f.check, f.entity_type) for f in r.verification.failures]) for r in split_results
               if not r.verification.passed]
     assert failed == []
+
+
+def test_planted_leak_is_caught_by_the_rescan_and_quarantined(default_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """The real detector, transformer, verifier and router; the first pass is made to miss the card."""
+    from prepkit.records import Route, Segment
+    from prepkit.route import decide
+
+    text = "Hi, this is Dana Whitfield. Please refund card 4539 1488 0343 6467 today."
+    rec = Record("planted", "planted.jsonl", "text", [Segment("text", text)], {"doc_type": "chat"})
+    found = default_pipeline.detector.detect([rec])[0]
+    assert any(f.entity_type == "CREDIT_CARD" for f in found)
+    missed = [f for f in found if f.entity_type != "CREDIT_CARD"]
+    out = default_pipeline.transformer.transform(rec, missed)
+    ver = default_pipeline.verifier.verify(rec, missed, out)
+    assert not ver.passed and ("pattern_rescan", "CREDIT_CARD") in {(f.check, f.entity_type) for f in ver.failures}
+    assert decide(default_pipeline.policy, rec, missed, ver).route == Route.QUARANTINE
+    # With the full first pass the same record passes and the card is gone.
+    out = default_pipeline.transformer.transform(rec, found)
+    assert default_pipeline.verifier.verify(rec, found, out).passed and "4539" not in out.texts[0]

@@ -38,7 +38,7 @@ def _month_index(word: str) -> int:
     for i, (full, abbr) in enumerate(zip(_MONTHS, _MON_ABBR, strict=True)):
         if w in (full, abbr) or w == "sept" and i == 8:
             return i + 1
-    raise ValueError(word)
+    raise ValueError("not a month name")  # never echo the value: it may be part of a record
 
 
 def _same_case(template: str, word: str) -> str:
