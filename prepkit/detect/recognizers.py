@@ -496,5 +496,33 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
                 continue
             if value.isdigit() and not _YEAR.fullmatch(value):
                 continue
+        if r.entity_type in _NER_TYPES and _URLISH.search(text[r.start:r.end]):
+            continue  # NER models tag links as names; the URL recognizer owns those
         out.append(r)
-    return out
+    return _merge_same_type(out)
+
+
+_URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
+
+
+def _merge_same_type(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Overlapping findings of one type become one span (their union), so one value is one finding."""
+    by_type: dict[str, list[RecognizerResult]] = {}
+    for r in results:
+        by_type.setdefault(r.entity_type, []).append(r)
+    out: list[RecognizerResult] = []
+    for rs in by_type.values():
+        rs.sort(key=lambda r: (r.start, -r.end))
+        cur = rs[0]
+        for r in rs[1:]:
+            if r.start < cur.end:
+                if r.score > cur.score:  # keep the more confident finding's provenance
+                    r.start, r.end = cur.start, max(cur.end, r.end)
+                    cur = r
+                else:
+                    cur.end = max(cur.end, r.end)
+            else:
+                out.append(cur)
+                cur = r
+        out.append(cur)
+    return sorted(out, key=lambda r: (r.start, r.end, r.entity_type))
