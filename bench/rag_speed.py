@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -102,7 +103,7 @@ def main() -> None:
     questions = [json.loads(x)["query"] for x in (ROOT / "bench" / "rag_queries.jsonl").read_text().splitlines()
                  if '"query"' in x]
     questions = (questions * (args.queries // len(questions) + 1))[: args.queries]
-    report: dict = {"words_per_chunk": round(statistics.mean(len(t.split()) for t in texts[:500]))}
+    report: dict = {"loadavg_1m_at_start": round(os.getloadavg()[0], 1), "words_per_chunk": round(statistics.mean(len(t.split()) for t in texts[:500]))}
 
     t0 = time.perf_counter()
     emb = get_embedder("builtin:minilm-m2v")
@@ -128,6 +129,7 @@ def main() -> None:
                 report["postgres"] = bench_store("postgres", Path(tmp) / "pg", url, texts, questions)
             finally:
                 pg.stop()
+    report["loadavg_1m_at_end"] = round(os.getloadavg()[0], 1)  # the 2-core box is shared; read figures with it
     print(json.dumps(report, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
 
 

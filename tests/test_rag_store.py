@@ -242,3 +242,20 @@ def test_postgres_row_level_security_filters_without_any_where_clause(pg, policy
             c.execute(f'SET LOCAL ROLE "{pg_role("hr")}"')
             c.execute("DELETE FROM prepkit.chunks")  # readers cannot write
     assert pg_role("HR Team") != pg_role("hr_team") and pg_role("hr") == "prepkit_hr"
+
+
+def test_chat_turns_are_packed_and_long_turns_chunked_alone():
+    from prepkit.rag.writer import make_chunks
+
+    turns = [("user", "My parcel has not arrived."), ("assistant", "Sorry about that, I will open a trace."),
+             ("user", "Thanks."), ("assistant", " ".join(["The carrier replied that it is delayed."] * 12))]
+    segs = [Segment(f"messages[{i}].content", t, role) for i, (role, t) in enumerate(turns)]
+    res = Result(Record("c1", "chats.jsonl", "chat", segs), [], Transformed([t for _, t in turns]),
+                 Verification(), Decision(Route.RAG, "t", None, ("internal",)))
+    chunks = make_chunks(res, ("internal",), 200, 40, "h")
+    assert chunks[0].segment == "messages[0].content..messages[2].content"
+    assert chunks[0].text == "user: My parcel has not arrived.\nassistant: Sorry about that, I will open a trace.\nuser: Thanks."
+    rest = chunks[1:]
+    assert len(rest) >= 3 and all(c.segment == "messages[3].content" and c.role == "assistant" for c in rest)
+    assert all(c.text == turns[3][1][c.start : c.end] and len(c.text) <= 200 for c in rest)
+    assert len({c.chunk_id for c in chunks}) == len(chunks)

@@ -94,6 +94,9 @@ class PgStore:
                 f"CREATE TABLE {SCHEMA}.chunks(chunk_id text PRIMARY KEY, record_id text NOT NULL, source text,"
                 " segment text, segment_index int, role text, start_off int, end_off int, labels text[] NOT NULL,"
                 f" entity_types text[] NOT NULL, text text NOT NULL, embedding vector({int(dims)}) NOT NULL)")
+            # pgvector stores vectors out of line (EXTERNAL); with ~1 KB of chunk text beside them every row's
+            # vector went to TOAST and an exact search read 14x the pages (116 ms vs 28 ms at 20k chunks).
+            self.db.execute(f"ALTER TABLE {SCHEMA}.chunks ALTER COLUMN embedding SET STORAGE MAIN")
             self.db.execute(f"CREATE INDEX chunks_record ON {SCHEMA}.chunks(record_id)")
             self.db.execute(f"ALTER TABLE {SCHEMA}.chunks ENABLE ROW LEVEL SECURITY")
             self.db.execute(f"INSERT INTO {SCHEMA}.meta VALUES ('embedder', %s), ('dims', %s), ('schema', '1')",

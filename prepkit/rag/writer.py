@@ -126,8 +126,13 @@ class RagWriter:
         except Exception:
             self.index.close()
             raise
-        self.store.prepare(self.embedder.name, self.embedder.dims)
-        self.store.set_grants({r: list(ls) for r, ls in policy.access.roles.items()})
+        try:
+            self.store.prepare(self.embedder.name, self.embedder.dims)
+            self.store.set_grants({r: list(ls) for r, ls in policy.access.roles.items()})
+        except Exception:
+            self.store.close()
+            self.index.close()
+            raise
         # A URL with a password is never written down; forget then needs --rag-url again.
         meta = {"backend": self.backend}
         if url and redact_url(url) == url:
