@@ -261,7 +261,8 @@ def test_card_and_manifest(results, tmp_path, default_pipeline):
     assert "| PERSON |" in card and "| synthesize |" in card and "| api |" in card
     written = [r for r in results if placed[r.record.id].split]
     persons = sum(1 for r in written for f in r.findings if f.entity_type == "PERSON")
-    assert f"| PERSON | {persons} | 0 |" in card
+    operator = default_pipeline.policy.action_for("PERSON").operator
+    assert f"| PERSON | {persons} | {operator} | 0 |" in card
     for value in PII_VALUES:
         assert value not in card and value not in (ft / "manifest.json").read_text(encoding="utf-8")
 

@@ -179,11 +179,13 @@ def render_card(m: dict[str, Any]) -> str:
                  "counts above are current, the statistics below describe the run before the erasure.", ""]
     before: dict[str, int] = card.get("entities_before", {})
     after: dict[str, int] = card.get("entities_after", {})
+    actions: dict[str, str] = card.get("actions", {})
     body += ["## Personal data: before and after", "",
              "Entities detected in the written records before anonymization, and found by the verification "
              f"re-scan after it (checks: {', '.join(card.get('verification_checks', [])) or 'none'}):", "",
-             _table(("entity type", "detected before", "remaining after"),
-                    [(k, before.get(k, 0), after.get(k, 0)) for k in sorted(set(before) | set(after))]),
+             _table(("entity type", "detected before", "policy operator", "remaining after"),
+                    [(k, before.get(k, 0), actions.get(k, "") or "-", after.get(k, 0))
+                     for k in sorted(set(before) | set(after))]),
              "## Operators used", "",
              _table(("operator", "applications"), sorted(card.get("operators", {}).items())),
              "## Input sources", "",

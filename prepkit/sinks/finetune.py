@@ -190,6 +190,7 @@ class FinetuneWriter:
         self.dir = Path(out_dir) / FINETUNE_DIR
         self.spec = spec
         self.identity: dict[str, str] | None = getattr(policy, "identity", None)
+        self._policy = getattr(policy, "policy", None)
         self.sinks: dict[str, JsonlSink | ParquetSink] = {}
         for n in split_names(spec):
             path = self.dir / file_name(n, spec.format)
@@ -274,8 +275,14 @@ class FinetuneWriter:
             "filters": {"min_chars": spec.min_chars, "max_chars": spec.max_chars,
                         "max_redacted_fraction": spec.max_redacted_fraction},
             "policy": self.identity,
-            "card": self.stats.to_json(),
+            "card": {**self.stats.to_json(), "actions": self._actions()},
         }
+
+    def _actions(self) -> dict[str, str]:
+        """The policy's operator for each entity type found in the written records (names only, no parameters)."""
+        if self._policy is None:
+            return {}
+        return {et: self._policy.action_for(et).operator for et in sorted(self.stats.entities_before)}
 
 
 # -- erasure ---------------------------------------------------------------------------------------------------
