@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prepkit.policy.model import DedupeSpec, FinetuneOutput, SplitSpec
 from prepkit.records import Result
@@ -265,6 +267,26 @@ def test_card_and_manifest(results, tmp_path, default_pipeline):
     assert f"| PERSON | {persons} | {operator} | 0 |" in card
     for value in PII_VALUES:
         assert value not in card and value not in (ft / "manifest.json").read_text(encoding="utf-8")
+
+
+def test_rewrite_with_another_format_leaves_no_stale_split_files(results, tmp_path):
+    write(results, tmp_path, spec("text"))
+    assert (tmp_path / "finetune" / "test.jsonl").is_file()
+    _, stats = write(results, tmp_path, spec("parquet", split=SplitSpec(validation=0.3, test=0.0, seed=7)))
+    names = {p.name for p in (tmp_path / "finetune").iterdir()}
+    assert names == {"train.parquet", "validation.parquet", "README.md", "manifest.json"}
+
+
+@given(st.lists(st.sampled_from(["alpha beta", "Alpha  beta", "gamma", " GAMMA ", "delta epsilon", "beta alpha"]),
+                max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_exact_dedupe_flags_exactly_the_repeats(texts):
+    d = Deduper(exact=True, near=False)
+    seen: set[str] = set()
+    for t in texts:
+        norm = " ".join(t.lower().split())
+        assert (d.check(t) is not None) == (norm in seen)
+        seen.add(norm)
 
 
 # -- erasure -----------------------------------------------------------------------------------------------

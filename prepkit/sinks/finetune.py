@@ -254,6 +254,12 @@ class FinetuneWriter:
         for s in self.sinks.values():
             s.close()
         self._closed = True
+        # A split file this run did not write (another format or split setting of an earlier run into the same
+        # folder) would be stale data next to the new set: remove it.
+        current = {file_name(n, self.spec.format) for n in self.sinks}
+        for p in _split_files(self.dir):
+            if p.name not in current:
+                p.unlink()
         self.stats.written = {n: s.count for n, s in self.sinks.items()}
         write_card_and_manifest(self.dir, self._manifest())
         return {"format": self.spec.format, "written": dict(self.stats.written),
@@ -295,8 +301,7 @@ def remove_records(out_dir: Path, ids: set[str]) -> int:
     if not ft_dir.is_dir() or not ids:
         return 0
     manifest = read_manifest(ft_dir)
-    files = sorted(p for p in ft_dir.iterdir() if p.is_file() and p.stem in SPLITS
-                   and p.suffix in (".jsonl", ".parquet"))
+    files = _split_files(ft_dir)
     removed = 0
     rows: dict[str, int] = {}
     for path in files:
@@ -313,6 +318,11 @@ def remove_records(out_dir: Path, ids: set[str]) -> int:
         manifest.pop("files", None)
         write_card_and_manifest(ft_dir, manifest)
     return removed
+
+
+def _split_files(ft_dir: Path) -> list[Path]:
+    return sorted(p for p in ft_dir.iterdir() if p.is_file() and p.stem in SPLITS
+                  and p.suffix in (".jsonl", ".parquet"))
 
 
 def _remove_jsonl(path: Path, ids: set[str]) -> tuple[int, int]:
