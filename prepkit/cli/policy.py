@@ -8,6 +8,7 @@ import sys
 import click
 
 from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, main
+from prepkit.policy.load import LoadedPolicy
 
 
 @main.group()
@@ -44,7 +45,7 @@ def lint(files: tuple[str, ...], fmt: str) -> None:
     sys.exit(EXIT_FOUND if problems else EXIT_OK)
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _load(path: str) -> LoadedPolicy:
     from prepkit.policy import PolicyError, load_policy
 
     try:

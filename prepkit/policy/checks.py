@@ -31,7 +31,7 @@ def presidio_recognizers(language: str) -> dict[str, tuple[str, ...]]:
 
     registry = RecognizerRegistry(supported_languages=[language])
     registry.load_predefined_recognizers(languages=[language])
-    return {r.name: tuple(r.supported_entities) for r in registry.recognizers}
+    return {str(r.name): tuple(r.supported_entities) for r in registry.recognizers}  # type: ignore[has-type]
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +41,7 @@ def builtin_recognizers(language: str) -> dict[str, tuple[str, ...]]:
         from prepkit.detect.recognizers import builtin_recognizers as make
     except ImportError:
         return {}
-    return {r.name: tuple(r.supported_entities) for r in make(language)}
+    return {str(r.name): tuple(r.supported_entities) for r in make(language)}  # type: ignore[has-type]
 
 
 def builtin_descriptions() -> dict[str, str]:

@@ -16,7 +16,7 @@ import click
 
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.policy.load import LoadedPolicy
-from prepkit.records import Rejected, Result
+from prepkit.records import Record, Rejected, Result
 
 # Colours: original values red, inserted replacements green, route by outcome.
 _ROUTE_COLOUR = {"finetune": "green", "rag": "cyan", "quarantine": "yellow", "drop": "bright_black"}
@@ -73,7 +73,7 @@ def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
     if keyring is None:
         keyring, note = keyring_for_test(loaded)
     report = DryRunReport(loaded.identity, note)
-    records = []
+    records: list[Record] = []
     for item in read_inputs(list(inputs), input_options(loaded)):
         if isinstance(item, Rejected):
             report.rejected.append(item)

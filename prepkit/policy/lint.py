@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from prepkit.policy.checks import ANY_ENTITY, DEFAULT_ACTION, active_recognizers, known_entities
-from prepkit.policy.load import LoadedPolicy, PolicyError, dotted, load_policy
+from prepkit.policy.checks import ANY_ENTITY, DEFAULT_ACTION, active_recognizers
+from prepkit.policy.load import PolicyError, dotted, load_policy
 from prepkit.policy.model import Policy, When
 
 Severity = Literal["error", "warning"]
@@ -110,10 +110,8 @@ def backtracking_risk(pattern: str) -> str | None:
     """A warning when the regex nests an unbounded quantifier inside another (`(a+)+`, `(.*)*`, `(\\w+\\s?)*`):
     on a near-miss input the engine tries exponentially many ways to split the text, and one record can stall
     the run. Conservative: flags the shape, not a proof of blow-up."""
-    try:
-        import re._parser as sre  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - Python < 3.11
-        import sre_parse as sre  # type: ignore[no-redef]
+    import re._parser as sre
+
     try:
         parsed = sre.parse(pattern)
     except re.error:
@@ -196,10 +194,8 @@ def _min_width(items: list[Any]) -> int:
 
 
 def _maxrepeat() -> int:
-    try:
-        import re._constants as c  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover
-        import sre_constants as c  # type: ignore[no-redef]
+    import re._constants as c
+
     return int(c.MAXREPEAT)
 
 
@@ -359,6 +355,4 @@ def implies(a: When, b: When) -> bool:
         return False
     if a.updated_before is not None and not (b.updated_before is not None and b.updated_before <= a.updated_before):
         return False
-    if a.verification is not None and a.verification != b.verification:
-        return False
-    return True
+    return a.verification is None or a.verification == b.verification

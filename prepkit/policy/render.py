@@ -184,10 +184,8 @@ def _examples(entity: str, specs: list[RecognizerSpec]) -> list[str]:
 def example_for(pattern: str, ignore_case: bool = False) -> str | None:
     """A short string the regex matches, built from its parse tree (first branch, minimum repeats, '7' for a
     digit, 'x' for a letter); None when the result does not match (lookarounds, backreferences)."""
-    try:
-        import re._parser as sre  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover
-        import sre_parse as sre  # type: ignore[no-redef]
+    import re._parser as sre
+
     try:
         tree = sre.parse(pattern)
     except re.error:
