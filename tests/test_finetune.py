@@ -3,6 +3,7 @@ filters, dedupe, card/manifest, byte-identical re-runs and erasure. Results come
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prepkit.policy.model import DedupeSpec, FinetuneOutput, SplitSpec
-from prepkit.records import Result
+from prepkit.records import Result, Verification, VerifyFailure
 from prepkit.sinks.card import read_manifest
 from prepkit.sinks.dedupe import Deduper, MinHasher, lsh_params, shingles
 from prepkit.sinks.finetune import FinetuneWriter, Placement, redacted_fraction, remove_records, split_of
@@ -185,6 +186,18 @@ def test_filters_and_duplicates_are_withheld_with_reasons(results, tmp_path):
     # the first occurrence is the one kept
     assert placed["c-3"].split and placed["c-4"].split
     assert "redacted" in placed["d-pii"].reason and "d-pii" not in placed["d-pii"].reason
+
+
+def test_unverified_results_are_never_written(results, tmp_path):
+    # Routing keeps them out already; a caller that routes on its own must not get them in either.
+    res = next(r for r in results if r.record.id == "c-1")
+    failed = dataclasses.replace(res, verification=Verification(
+        passed=False, failures=[VerifyFailure("pattern_rescan", "EMAIL_ADDRESS", 1)]))
+    w = FinetuneWriter(tmp_path, spec("chat"))
+    assert w.add(failed) == Placement(withheld="unverified")
+    assert w.add(res).split is not None  # the same record, verified, is written
+    stats = w.close()
+    assert stats["withheld"] == {"unverified": 1} and sum(stats["written"].values()) == 1
 
 
 def test_filters_can_be_turned_off(results, tmp_path):

@@ -22,6 +22,7 @@ CARD_FILE = "README.md"
 MANIFEST_FILE = "manifest.json"
 
 REASONS: dict[str, str] = {
+    "unverified": "the verification re-scan did not pass (or a stage failed): never written",
     "empty": "no text left after anonymization",
     "too_short": "shorter than `min_chars`",
     "too_long": "longer than `max_chars`",

@@ -219,6 +219,9 @@ class FinetuneWriter:
         assert result.transformed is not None
         rec, texts = result.record, result.transformed.texts
         chars = sum(len(texts[i]) for i in _written_segments(rec))
+        if not result.verification.passed or result.error is not None:
+            # Routing already keeps these out; the writer fails closed too, for callers that route themselves.
+            return "unverified", chars
         if not any(texts[i].strip() for i in _written_segments(rec)):
             return "empty", chars
         if chars < self.spec.min_chars:
@@ -230,20 +233,25 @@ class FinetuneWriter:
         return None, chars
 
     def add(self, result: Result) -> Placement:
+        if self._closed:
+            raise RuntimeError("FinetuneWriter.add() after close()")
         if result.transformed is None:
             raise ValueError(f"record {result.record.id!r}: routed to fine-tune without a transformed text")
         rec, texts = result.record, result.transformed.texts
+        row: dict[str, Any] | None = None
         reason, chars = self._filter(result)
-        row = self._row(rec, texts) if reason is None else None
-        if reason is None and row is None:
-            reason = "not_chat" if self.spec.format == "chat" else "no_assistant_turn"
+        if reason is None:
+            row = self._row(rec, texts)
+            if row is None:
+                reason = "not_chat" if self.spec.format == "chat" else "no_assistant_turn"
         if reason is None and self.dedupe is not None:
             dup = self.dedupe.check(plain_text(rec, texts))
             if dup is not None:
                 reason = dup.kind
         if reason is not None or row is None:
-            self.stats.withheld[reason or "empty"] += 1
-            return Placement(withheld=reason or "empty")
+            code = reason or "empty"
+            self.stats.withheld[code] += 1
+            return Placement(withheld=code)
         split = split_of(rec.id, self.spec.split)
         self.sinks[split].write(row)
         self.stats.count_written(result, chars)
