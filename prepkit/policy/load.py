@@ -170,7 +170,12 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        raise PolicyError([Problem(name, line, "(yaml)", f"invalid YAML: {getattr(e, 'problem', e)}")]) from None
+        msg = f"invalid YAML: {getattr(e, 'problem', e)}"
+        ctx, ctx_mark = getattr(e, "context", None), getattr(e, "context_mark", None)
+        if ctx and ctx_mark is not None and ctx_mark.line + 1 != line:
+            # An unclosed bracket or quote is reported where parsing gave up; name where it was opened too.
+            msg += f" ({ctx} started on line {ctx_mark.line + 1})"
+        raise PolicyError([Problem(name, line, "(yaml)", msg)]) from None
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _compose_lines(node, (), lines)
