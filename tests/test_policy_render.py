@@ -113,7 +113,7 @@ def test_show_and_diff_refuse_broken_policy() -> None:
 
 
 @pytest.mark.parametrize(("regex", "matches"), [
-    (r"\bEMP-\d{6}\b", "EMP-777777"), (r"(?:CVV|CVC)\s*\d{3}", "CVV777"), (r"[A-Z]{2}-\d+", "AA-7"),
+    (r"\bEMP-\d{6}\b", "EMP-777777"), (r"(?:CVV|CVC)\s*\d{3}", "CVV 777"), (r"[A-Z]{2}-\d+", "AA-7"),
 ])
 def test_example_for_regex(regex: str, matches: str) -> None:
     assert example_for(regex) == matches

@@ -214,7 +214,8 @@ def _gen(items: list[Any]) -> str | None:
             piece = _gen(list(sub))
             if piece is None:
                 return None
-            out += piece * lo
+            # Optional spacing is written out ("licence no. 7" reads better than "licence no.7").
+            out += piece * (1 if lo == 0 and piece == " " else lo)
         elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
             piece = _gen(list(av[-1]))
             if piece is None:
@@ -225,14 +226,19 @@ def _gen(items: list[Any]) -> str | None:
             if piece is None:
                 return None
             out += piece
-        elif name in ("AT",):
-            continue
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue  # anchors and lookarounds consume nothing; the final re.search checks the result
         else:  # lookarounds, backreferences, conditionals: give up rather than guess
             return None
     return out
 
 
 def _gen_in(items: list[Any]) -> str:
+    # A digit when the class allows one: identifiers' lookaheads usually demand a digit.
+    for op, av in items:
+        if (str(op) == "RANGE" and av[0] <= ord("7") <= av[1]) or (
+                str(op) == "CATEGORY" and str(av).endswith("CATEGORY_DIGIT")):
+            return "7"
     for op, av in items:
         name = str(op)
         if name == "NEGATE":
