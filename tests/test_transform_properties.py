@@ -248,12 +248,15 @@ def test_same_surrogates_in_another_process(policies: dict[str, LoadedPolicy]) -
     fs = [Finding(0, text.index(v), text.index(v) + len(v), t, 0.9) for v, t in spans]
     here = Transformer(policies["synthesize"], KEY).transform(Record("x", "x", "text", [Segment("t", text)]), fs).texts
     code = f"""
-import json
+import json, yaml
 from prepkit.keys import KeyRing
-from prepkit.policy import load_policy
+from prepkit.policy.load import LoadedPolicy
+from prepkit.policy.model import Policy
 from prepkit.records import Finding, Record, Segment
 from prepkit.transform import Transformer
-t = Transformer(load_policy({policies['synthesize'].path!r}), KeyRing.from_bytes(bytes(range(32))))
+# Schema only: the load-time checks would import Presidio, which this process does not need.
+policy = Policy.model_validate(yaml.safe_load(open({policies['synthesize'].path!r})))
+t = Transformer(LoadedPolicy(policy, "p", "", {{}}), KeyRing.from_bytes(bytes(range(32))))
 fs = [Finding(*f) for f in {[(f.segment, f.start, f.end, f.entity_type, f.score) for f in fs]!r}]
 print(json.dumps(t.transform(Record("x", "x", "text", [Segment("t", {text!r})]), fs).texts))
 """
