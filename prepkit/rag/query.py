@@ -74,3 +74,11 @@ def run_query(location: str | Path, question: str, role: str, keyring: KeyRing, 
             fields["query_text"] = question
         audit_event(audit_path, keyring, "rag_query", policy_identity or {}, **fields)
     return QueryResult(role, labels, hits, where, took)
+
+
+def example_command(out_dir: Path, roles: dict[str, list[str]], question: str = "How do I claim travel expenses?") -> str | None:
+    """A `prepkit rag query` line that works on a run's output, for the end of `prepkit run` (None if no role)."""
+    if not roles:
+        return None
+    role = max(sorted(roles), key=lambda r: len(set(roles[r])))  # the widest reader shows the most
+    return f'prepkit rag query {out_dir} "{question}" --role {role}'
