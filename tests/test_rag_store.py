@@ -157,6 +157,9 @@ def test_forget_erases_the_subject_and_keeps_it_out(backend, policy):
     erasure = [json.loads(line) for line in audit.splitlines() if '"erasure"' in line]
     assert erasure and erasure[-1]["record_ids"] == ["chat-9", "pay"]
     # A later run over the same sources must not bring the subject's record back.
+    w = RagWriter(out, policy, KEY, url=url)
+    assert w.erased_subject(result("x", "x", subjects=(email,))) and not w.erased_subject(result("vpn", VPN))
+    w.close()
     stats = write(backend, policy, [result("pay", PAYROLL, ("hr",), subjects=(email,)), result("vpn", VPN)])
     assert stats["records_blocked_erased"] == 1
     assert {h.chunk.record_id for h in ask(backend, "salary raise", "hr").hits} == {"vpn"}

@@ -150,6 +150,12 @@ class RagWriter:
         self.embed_seconds = 0.0
         self.closed = False
 
+    def erased_subject(self, result: Result) -> bool:
+        """True if the record holds a subject erased by `prepkit forget` earlier: a re-run over the same sources
+        should keep such a record out of every output (add() already keeps it out of the store)."""
+        return bool(self.erased and result.transformed
+                    and self.erased.intersection(result.transformed.subject_hashes))
+
     def add(self, result: Result) -> None:
         if result.decision.route != Route.RAG:
             raise ValueError(f"record {result.record.id}: RagWriter.add got route {result.decision.route}")
@@ -158,7 +164,7 @@ class RagWriter:
             raise ValueError(f"record {result.record.id}: routed to rag without transformed text")
         rid = result.record.id
         self.rag_ids.add(rid)
-        if self.erased and self.erased.intersection(result.transformed.subject_hashes):
+        if self.erased_subject(result):
             self.n["records_blocked_erased"] += 1
             self.other_ids.add(rid)  # an erased subject's record must not come back: drop any chunks it has
             self.rag_ids.discard(rid)
