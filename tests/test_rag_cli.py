@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_rag_store import BOTH, KEY, PAYROLL, POLICY, VPN, result
 
 from prepkit.cli import main
 from prepkit.policy import load_policy
 from prepkit.rag import RagWriter
 from prepkit.records import Route
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # works whether or not tests/ is a package
+from test_rag_store import BOTH, KEY, PAYROLL, POLICY, VPN, result  # noqa: E402
 
 EMAIL = "jane.roe@example.com"
 
