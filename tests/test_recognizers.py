@@ -206,3 +206,49 @@ def test_proper_nouns_the_ner_model_missed(analyzer: AnalyzerEngine) -> None:
     assert all(v == "PERSON" for v in got.values())
     plain = "the weather was great last night"
     assert ProperNounRecognizer().analyze(plain, [], analyzer.nlp_engine.process_text(plain, "en")) == []
+
+
+class _Artifacts:
+    """What the recognizer reads from Presidio's NlpArtifacts: the spaCy Doc."""
+
+    def __init__(self, doc: object) -> None:
+        self.tokens = doc
+
+
+def test_proper_nouns_by_orthography_when_the_pipeline_has_no_tagger() -> None:
+    import spacy
+
+    from prepkit.detect.recognizers import ProperNounRecognizer
+
+    nlp = spacy.blank("en")  # tokenizer only: no tags, no entities
+    rec = ProperNounRecognizer()
+
+    def names(text: str) -> dict[str, str]:
+        return {text[r.start:r.end]: r.entity_type for r in rec.analyze(text, [], _Artifacts(nlp(text)))}
+
+    assert names("yesterday I met Ella H. Snider and Pearson in Gdansk") == {
+        "Ella H. Snider": "PERSON", "Pearson": "PERSON", "Gdansk": "LOCATION"}
+    # A lone capitalized word that opens a sentence or line is not enough; a form label is not a name.
+    assert names("Thanks a lot.\nPlease call.\nName: Åsa Laine") == {"Åsa Laine": "PERSON"}
+    assert names("Alice: who are you?") == {"Alice": "PERSON"}
+    assert names("we work with Northwind Bank") == {"Northwind Bank": "ORGANIZATION"}
+
+
+def test_refine_trims_a_name_that_runs_into_an_address(analyzer: AnalyzerEngine) -> None:
+    text = "Mrs. Barbara Yudina Apt. 675 62314 Mellemvej 32"
+    kept = {(text[r.start:r.end], r.entity_type) for r in refine(text, analyzer.analyze(text, language="en"))}
+    assert ("Apt. 675 62314 Mellemvej 32", "LOCATION") in kept
+    assert not any(t == "PERSON" and "Apt" in v for v, t in kept)
+
+
+def test_refine_merges_overlapping_findings_of_one_type_and_drops_links_named_as_people() -> None:
+    from presidio_analyzer import RecognizerResult
+
+    text = "RT @ StoutBoyz : see https://t.co/abc"
+    meta = {RecognizerResult.RECOGNIZER_NAME_KEY: "SpacyRecognizer"}
+    results = [RecognizerResult("PERSON", 0, 14, 0.85, recognition_metadata=meta),
+               RecognizerResult("PERSON", 5, 14, 0.6, recognition_metadata={
+                   RecognizerResult.RECOGNIZER_NAME_KEY: "PrepkitHandleRecognizer"}),
+               RecognizerResult("ORGANIZATION", 21, 37, 0.85, recognition_metadata=meta)]
+    kept = refine(text, results)
+    assert [(r.start, r.end, r.entity_type) for r in kept] == [(0, 14, "PERSON")]

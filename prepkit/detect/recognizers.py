@@ -370,11 +370,52 @@ def _name_like(tok: Any) -> bool:
     return nxt != ":"
 
 
-class ProperNounRecognizer(LocalRecognizer):
-    """Runs of proper nouns (spaCy's tagger) that the NER model left unlabelled.
+_NER_LABELS_USED = {"PERSON", "PER", "NORP", "FAC", "LOC", "GPE", "ORG", "DATE", "TIME"}
+# Field labels of forms and headers ("Name: ...", "Phone: ..."); a capitalized word before a colon is otherwise a
+# speaker in a dialogue ("Alice: ...") and a name.
+_FIELD_LABELS = {"name", "address", "phone", "email", "e-mail", "date", "website", "mobile", "fax", "desk", "note",
+                 "notes", "subject", "from", "to", "re", "cc", "where", "when", "title", "company", "city", "country",
+                 "zip", "state", "street", "tel", "dob", "id", "ref", "summary", "description", "status", "type",
+                 "location", "time", "position", "department", "office", "home", "work", "cell", "answer",
+                 "question", "q", "a", "user", "customer", "agent", "assistant", "system", "update", "warning",
+                 "error", "info", "personal", "contact", "directed", "starring", "genre", "rating", "hint", "tip",
+                 "example", "edit", "source", "sources", "link", "links", "tags", "category", "reply", "comment"}
+_BOUNDARY = {".", "!", "?", ":", ";", '"', "“", "”", ">", "…", "-", "*", "•", "(", ")", "[", "]", "|"}
 
-    In informal text (chats, social media) the small NER model misses many names the part-of-speech tagger still
-    tags PROPN. An unlabelled run is a PERSON, a LOCATION after "in/at/from/to", an ORGANIZATION when it ends in
+
+def _title_like(tok: Any) -> bool:
+    """Orthography alone: capitalized, not all capitals, not a stop word, label, URL or honorific."""
+    t = tok.text
+    if not t[:1].isupper() or t.isupper() or tok.is_stop or tok.like_url or tok.like_email:
+        return False
+    if not any(c.isalpha() for c in t) or t.endswith(".") or _HONORIFIC_WORD.match(t):
+        return False
+    nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
+    return nxt != ":" or t.lower() not in _FIELD_LABELS
+
+
+def _initial(tok: Any) -> bool:
+    """A middle initial inside a name: "J", "H."."""
+    t = tok.text.rstrip(".")
+    return len(t) == 1 and t.isupper()
+
+
+def _sentence_start(doc: Any, i: int) -> bool:
+    k = i - 1
+    while k >= 0 and (doc[k].is_space or doc[k].text in {"?", "??", "???"}):
+        if "\n" in doc[k].text:
+            return True
+        k -= 1
+    return k < 0 or doc[k].text in _BOUNDARY or "\n" in doc[k].text_with_ws
+
+
+class ProperNounRecognizer(LocalRecognizer):
+    """Runs of proper nouns that the NER model left unlabelled.
+
+    In informal text (chats, social media) the small NER model misses many names. With spaCy's tagger in the
+    pipeline a run of PROPN tokens is taken; without it (the engine may drop the tagger for speed) a run of
+    capitalized words that are not stop words, where a lone capitalized word that starts a sentence or line does
+    not count. An unlabelled run is a PERSON, a LOCATION after "in/at/from/to", an ORGANIZATION when it ends in
     an organisation word. Scored low: a policy can raise its threshold above SCORE to turn this off.
     """
 
@@ -392,20 +433,31 @@ class ProperNounRecognizer(LocalRecognizer):
         doc = getattr(nlp_artifacts, "tokens", None)
         if doc is None:
             return []
+        tagged = doc.has_annotation("TAG")
+        name_like = _name_like if tagged else _title_like
         covered: set[int] = set()
-        for ent in doc.ents:
-            covered.update(range(ent.start, ent.end))
+        for ent in doc.ents:  # labels Presidio ignores (WORK_OF_ART, PRODUCT, CARDINAL...) hide nothing
+            if ent.label_ in _NER_LABELS_USED:
+                covered.update(range(ent.start, ent.end))
         out: list[RecognizerResult] = []
         i, n = 0, len(doc)
         while i < n:
             tok = doc[i]
-            if i in covered or not _name_like(tok):
+            if i in covered or not name_like(tok):
                 i += 1
                 continue
             j = i + 1
-            while j < n and j not in covered and (_name_like(doc[j]) or (doc[j].pos_ == "PROPN" and
-                                                                         doc[j].text[:1].isdigit())):
-                j += 1
+            while j < n and j not in covered:
+                if name_like(doc[j]) or (tagged and doc[j].pos_ == "PROPN" and doc[j].text[:1].isdigit()):
+                    j += 1
+                elif not tagged and _initial(doc[j]) and j + 1 < n and name_like(doc[j + 1]):
+                    j += 2
+                else:
+                    break
+            speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
+            if not tagged and j == i + 1 and not speaker and _sentence_start(doc, i):
+                i = j
+                continue
             prev = doc[i - 1].lower_ if i > 0 else ""
             if _ORG_CUES.match(doc[j - 1].text):
                 label = "ORGANIZATION"
@@ -466,6 +518,30 @@ def _overlaps(a: RecognizerResult, b: RecognizerResult) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _trim(text: str, r: RecognizerResult, hits: list[RecognizerResult]) -> bool:
+    """Cut an NER span back to the part before/after the findings it overlaps ("Barbara Yudina Apt" next to the
+    address "Apt. 675 ..." keeps "Barbara Yudina"); False when too little of it is left to be a name."""
+    start, end = r.start, r.end
+    for h in hits:
+        if h.start <= start < h.end:
+            start = h.end
+        if h.start < end <= h.end:
+            end = h.start
+        if start < h.start and h.end < end:  # a finding inside the span: keep the longer side
+            if h.start - start >= end - h.end:
+                end = h.start
+            else:
+                start = h.end
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if end - start < 2:
+        return False
+    r.start, r.end = start, end
+    return True
+
+
 def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Drop Presidio's known false positives; call on the analyzer's results for one text, before thresholds.
 
@@ -487,9 +563,10 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
         if r.entity_type in _WEAK_ON_NUMBERS and any(
                 s is not r and s.entity_type != r.entity_type and _overlaps(r, s) for s in strong):
             continue
-        if (r.entity_type in _NER_TYPES and not _recognizer(r).startswith("Prepkit")
-                and any(o.entity_type != r.entity_type and _overlaps(r, o) for o in ours)):
-            continue
+        if r.entity_type in _NER_TYPES and not _recognizer(r).startswith("Prepkit"):
+            hits = [o for o in ours if o.entity_type != r.entity_type and _overlaps(r, o)]
+            if hits and (r.entity_type != "PERSON" or not _trim(text, r, hits)):
+                continue  # an NER guess inside a cued finding ("35-year-old" as a date) is the cued one's
         if r.entity_type == "DATE_TIME" and not _recognizer(r).startswith("Prepkit"):
             value = text[r.start:r.end]
             if not _DATE_WORDS.search(value):
