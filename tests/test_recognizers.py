@@ -31,7 +31,7 @@ def test_builtins_are_registered_and_documented(analyzer: AnalyzerEngine) -> Non
     for r in ours:
         for e in r.supported_entities:
             assert e in BUILTIN_ENTITIES or e in {"LOCATION", "DATE_TIME", "PERSON", "ORGANIZATION",
-                                                  "PHONE_NUMBER", "CREDIT_CARD"}
+                                                  "PHONE_NUMBER", "CREDIT_CARD", "US_DRIVER_LICENSE"}
     assert builtin_recognizers("de") == []
 
 
@@ -252,3 +252,9 @@ def test_refine_merges_overlapping_findings_of_one_type_and_drops_links_named_as
                RecognizerResult("ORGANIZATION", 21, 37, 0.85, recognition_metadata=meta)]
     kept = refine(text, results)
     assert [(r.start, r.end, r.entity_type) for r in kept] == [(0, 14, "PERSON")]
+
+
+def test_cued_driver_licence_of_any_shape(analyzer: AnalyzerEngine) -> None:
+    assert found(analyzer, "My driver's license number is 2270-66-1551", "US_DRIVER_LICENSE") == ["2270-66-1551"]
+    assert found(analyzer, "my driving licence: F162823540116", "US_DRIVER_LICENSE") == ["F162823540116"]
+    assert found(analyzer, "my driver's license is expired", "US_DRIVER_LICENSE") == []

@@ -293,6 +293,14 @@ _ACCOUNT_RULES = [
                              rf"\s*{_ID}(?![\w-])", re.IGNORECASE), 0.75, "v"),
 ]
 
+# Presidio's licence pattern knows some US states' shapes and needs a cue word nearby; any id right after
+# "driver's license number" is one, whatever its state's format.
+_LICENSE_RULES = [
+    Rule("cued licence", _rx(r"\b(?:driver'?s?|driving)\s+licen[cs]e(?:\s+(?:number|no\.?|num|#))?\s*(?:is|:|#|=)?"
+                             r"\s*(?P<v>[A-Z0-9][A-Z0-9-]{3,18}[A-Z0-9])(?![\w-])", re.IGNORECASE), 0.8, "v",
+         lambda v: any(c.isdigit() for c in v)),
+]
+
 # ---------------------------------------------------------------------------------------------------- birth dates
 _DATE = (r"(?P<v>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|"
          r"Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+\d{4})")
@@ -488,6 +496,7 @@ def builtin_recognizers(language: str = "en") -> list[LocalRecognizer]:
         RegexRecognizer("PrepkitNpiRecognizer", "NPI", _NPI_RULES, [], language),
         RegexRecognizer("PrepkitHealthPlanRecognizer", "HEALTH_PLAN_NUMBER", _PLAN_RULES, [], language),
         RegexRecognizer("PrepkitAccountNumberRecognizer", "ACCOUNT_NUMBER", _ACCOUNT_RULES, [], language),
+        RegexRecognizer("PrepkitDriverLicenseRecognizer", "US_DRIVER_LICENSE", _LICENSE_RULES, [], language),
         RegexRecognizer("PrepkitBirthDateRecognizer", "DATE_TIME", _DOB_RULES, [], language),
         RegexRecognizer("PrepkitPhoneRecognizer", "PHONE_NUMBER", _PHONE_RULES, [], language),
         RegexRecognizer("PrepkitCardRecognizer", "CREDIT_CARD", _CARD_RULES, [], language),
