@@ -1,0 +1,61 @@
+"""Run one case as a child process and measure wall time, peak RSS and CPU time of its whole process tree.
+
+Peak RSS is the peak of the *sum* over the tree (driver + workers), polled every 0.1 s; CPU time sums the last
+seen user+system time of every process in the tree. CPU time is the steadier figure on a shared machine: wall
+time depends on what else runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float
+    stdout: str
+    returncode: int
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float = 0.1) -> Measured:
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    root = psutil.Process(proc.pid)
+    cpu: dict[int, float] = {}
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            procs = []
+        for p in procs:
+            try:
+                with p.oneshot():
+                    total += p.memory_info().rss
+                    t = p.cpu_times()
+                    cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                continue
+        peak = max(peak, total)
+        time.sleep(poll)
+    out, err = proc.communicate()
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        tail = "\n".join(err.strip().splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}:\n{tail}")
+    return Measured(seconds, peak / 2**20, sum(cpu.values()), out, proc.returncode)
+
+
+def as_row(m: Measured, records: int, chars: int, **extra: Any) -> dict[str, Any]:
+    return {"seconds": round(m.seconds, 2), "cpu_seconds": round(m.cpu_seconds, 2),
+            "peak_rss_mb": round(m.peak_rss_mb, 1), "records": records, "chars": chars,
+            "records_per_s": round(records / m.seconds, 1), "chars_per_s": round(chars / m.seconds),
+            "chars_per_cpu_s": round(chars / m.cpu_seconds) if m.cpu_seconds else None, **extra}
