@@ -326,8 +326,10 @@ _PHONE_RULES = [
                            rf"sms|call\s+(?:me\s+)?(?:on|at)|reach\s+me\s+(?:on|at)|answering\s+at|text\s+me\s+(?:on|at)|"
                            rf"messages\s+to|registered|number\s+is|contact\s+number|phone\s+number)\s*(?:no\.?|number|#)?"
                            rf"\s*[:=]?\s*{_PHONE}(?![\d-])", re.IGNORECASE), 0.7, "v", _phone_digits),
-    Rule("phone then label", _rx(rf"(?<![\w+]){_PHONE}\s?[-,]?\s?(?:office|fax|mobile|cell|home|work|desk)\b",
-                                 re.IGNORECASE), 0.7, "v", _phone_digits),
+    # A flat character class, not _PHONE's nested groups: this rule may start at every digit of a text.
+    Rule("phone then label", _rx(r"(?<![\w+])(?P<v>\+?\(?\d[\d() ./-]{4,24}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?)\s?[-,]?\s?"
+                                 r"(?:office|fax|mobile|cell|home|work|desk)\b", re.IGNORECASE), 0.7, "v",
+         _phone_digits),
 ]
 
 
