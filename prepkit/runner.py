@@ -160,7 +160,8 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         if pool is not None:
             pool.terminate()
 
-    ft_stats = finetune.close()
+    ft_stats = finetune.close(run={"routes": dict(stats.routes), "reasons": dict(stats.reasons),
+                                   "inputs": [name for _, name in files]})
     stats.quarantined_written = quarantine.close()
     rejected.close()
     rag_stats = rag.close(sync=cfg.sync, seen_ids=stats.seen_ids) if rag is not None else {}
