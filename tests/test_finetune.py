@@ -341,4 +341,7 @@ def test_run_accounts_withheld_records_as_drops(sample_run):
     assert len(filtered) == sum(ft["withheld"].values()) > 0  # the samples repeat a FAQ answer
     assert all(e["route"] == "drop" for e in filtered)
     assert {e["rule"].split(":", 1)[1] for e in filtered} == set(ft["withheld"])
-    assert (out / "finetune" / "README.md").is_file() and (out / "finetune" / "manifest.json").is_file()
+    m = read_manifest(out / "finetune")
+    assert m is not None and m["run"]["routes"] == s["routes"] and m["run"]["inputs"] == s["inputs"]
+    card = (out / "finetune" / "README.md").read_text(encoding="utf-8")
+    assert f"| quarantine | {s['routes']['quarantine']} |" in card

@@ -175,6 +175,14 @@ def render_card(m: dict[str, Any]) -> str:
             f"max_redacted_fraction {m.get('filters', {}).get('max_redacted_fraction')}. Duplicates are decided "
             "across all splits (the first record in input order is kept).", "",
             ]
+    run: dict[str, Any] = m.get("run") or {}
+    if run:
+        body += ["## Where the run's other records went", "",
+                 "Every input record of the run, by route (fine-tune counts the records written here; records "
+                 "withheld by the filters above count as drop):", "",
+                 _table(("route", "records"), list(run.get("routes", {}).items())),
+                 _table(("decision reason", "records"), list(run.get("reasons", {}).items())),
+                 f"Inputs of the run: {', '.join(f'`{x}`' for x in run.get('inputs', [])) or 'none'}.", ""]
     if card.get("erased"):
         body += [f"**{card['erased']} record(s) erased on request after the run** (`prepkit forget`); the split "
                  "counts above are current, the statistics below describe the run before the erasure.", ""]

@@ -2,7 +2,11 @@
 
     writer = FinetuneWriter(out_dir, policy.outputs.finetune, policy=loaded)   # loaded: LoadedPolicy (for the card)
     placement = writer.add(result)      # in input order; Placement(split=...) or Placement(withheld=<reason code>)
-    stats = writer.close()              # {"format", "written": {split: n}, "withheld": {reason: n}, "files": [...]}
+    stats = writer.close(run={"routes": {...}, "reasons": {...}, "inputs": [...]})
+                                        # → {"format", "written": {split: n}, "withheld": {reason: n}, "files": [...]}
+
+`close(run=...)` is optional: the run's route counts, decision reasons and input files so far, for the card's
+"where the other records went" section (e.g. how many were quarantined because verification failed).
 
 Filters are decided in `add()`, so the caller can account for a withheld record (the runner turns it into a
 `drop` decision with the reason before auditing it). Duplicate removal is first-wins in input order across the
@@ -257,8 +261,10 @@ class FinetuneWriter:
         self.stats.count_written(result, chars)
         return Placement(split=split)
 
-    def close(self) -> dict[str, Any]:
-        """Rename the split files into place, write the card and manifest; return counts for the run summary."""
+    def close(self, run: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Rename the split files into place, write the card and manifest; return counts for the run summary.
+
+        `run` (optional): {"routes": {route: n}, "reasons": {reason text: n}, "inputs": [file names]} of the run."""
         for s in self.sinks.values():
             s.close()
         self._closed = True
@@ -269,7 +275,12 @@ class FinetuneWriter:
             if p.name not in current:
                 p.unlink()
         self.stats.written = {n: s.count for n, s in self.sinks.items()}
-        write_card_and_manifest(self.dir, self._manifest())
+        manifest = self._manifest()
+        if run:
+            manifest["run"] = {"routes": dict(sorted((run.get("routes") or {}).items())),
+                               "reasons": dict(sorted((run.get("reasons") or {}).items())),
+                               "inputs": list(run.get("inputs") or [])}
+        write_card_and_manifest(self.dir, manifest)
         return {"format": self.spec.format, "written": dict(self.stats.written),
                 "withheld": dict(sorted(self.stats.withheld.items())),
                 "files": [file_name(n, self.spec.format) for n in self.sinks]}
