@@ -1,4 +1,5 @@
-"""A whole run: read inputs → Pipeline (in this process or a pool of workers) → sinks, audit, summary, manifest.
+"""A whole run: read inputs → Pipeline (on an engine: in-process, a pool of workers, or Ray) → sinks, audit,
+summary, manifest.
 
 Records keep their input order whatever the worker count, so outputs are byte-identical across runs and
 `--workers` settings.
@@ -8,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing as mp
-import os
 import time
 import uuid
 from collections import Counter
@@ -19,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from prepkit.audit import AuditLog
+from prepkit.engine import Engine, WorkerSpec, make_engine
 from prepkit.io.readers import discover, read_file
 from prepkit.keys import KeyRing, load_keyring
-from prepkit.pipeline import Pipeline, input_options
+from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
 from prepkit.records import Decision, Record, Rejected, Result, Route
 from prepkit.sinks.files import AtomicFile, dumps, ensure_private_dir
@@ -45,6 +45,7 @@ class RunConfig:
     id_field: str | None = None
     text_columns: tuple[str, ...] | None = None
     workers: int = 1
+    engine: str = "local"  # prepkit.engine.ENGINES: local (in-process or a process pool), multiprocess, ray
     batch_size: int = 64
     strict: bool = False
     finetune_format: str | None = None
@@ -59,20 +60,6 @@ class RunOutcome:
     out_dir: Path
     exit_code: int
     results_examples: list[dict[str, Any]] = field(default_factory=list)
-
-
-# -- workers ----------------------------------------------------------------------------------------------
-_worker: Pipeline | None = None
-
-
-def _init_worker(loaded: LoadedPolicy, master: bytes, source: str, spacy_model: str | None) -> None:
-    global _worker
-    _worker = Pipeline(loaded, KeyRing.from_bytes(master, source), spacy_model=spacy_model)
-
-
-def _work(batch: list[Record]) -> list[Result]:
-    assert _worker is not None
-    return _worker.process_batch(batch)
 
 
 def _batches(items: Iterable[Record | Rejected], size: int,
@@ -108,9 +95,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
 
     out = ensure_private_dir(Path(cfg.out))
     run_id = uuid.uuid4().hex[:16]
-    pipe = Pipeline(loaded, keyring, spacy_model=cfg.spacy_model, batch_size=cfg.batch_size) \
-        if cfg.workers <= 1 else None
-    versions = pipe.versions if pipe else _versions(loaded, cfg.spacy_model)
+    versions = _versions(loaded, cfg.spacy_model)
     audit = AuditLog(out / "audit.jsonl", keyring=keyring if policy.outputs.audit.hmac else None, run_id=run_id,
                      policy=loaded.identity, versions=versions)
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
@@ -136,16 +121,12 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
             yield from read_file(path, name, opts)
 
     interrupted = False
-    pool = None
+    engine: Engine | None = None
     try:
         batches = _batches(stream(), cfg.batch_size, on_rejected)
-        if pipe is not None:
-            result_batches: Iterable[list[Result]] = (pipe.process_batch(b) for b in batches)
-        else:
-            ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
-            pool = ctx.Pool(cfg.workers, initializer=_init_worker,
-                            initargs=(loaded, keyring.master, keyring.source, cfg.spacy_model))
-            result_batches = pool.imap(_work, batches, chunksize=1)
+        engine = make_engine(cfg.engine, WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size),
+                             cfg.workers)
+        result_batches: Iterable[list[Result]] = engine.map(batches)
         for results in result_batches:
             for res in results:
                 _dispatch(res, finetune, rag, quarantine, audit, stats)
@@ -157,8 +138,8 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if pool is not None:
-            pool.terminate()
+        if engine is not None:
+            engine.close()
 
     ft_stats = finetune.close(run={"routes": dict(stats.routes), "reasons": dict(stats.reasons),
                                    "inputs": [name for _, name in files]})
