@@ -171,7 +171,8 @@ def render_card(m: dict[str, Any]) -> str:
                    [(k, v, REASONS.get(k, "")) for k, v in sorted(withheld.items())]),
             f"Filters: exact dedupe {'on' if m.get('dedupe', {}).get('exact') else 'off'}, near dedupe "
             f"{'on (threshold ' + str(m.get('dedupe', {}).get('near_threshold')) + ')' if m.get('dedupe', {}).get('near') else 'off'}"
-            f", min_chars {m.get('filters', {}).get('min_chars')}, max_chars {m.get('filters', {}).get('max_chars')}, "
+            f", min_chars {m.get('filters', {}).get('min_chars')}, "
+            f"max_chars {m.get('filters', {}).get('max_chars') or 'none'}, "
             f"max_redacted_fraction {m.get('filters', {}).get('max_redacted_fraction')}. Duplicates are decided "
             "across all splits (the first record in input order is kept).", "",
             ]
