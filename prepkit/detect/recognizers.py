@@ -377,7 +377,7 @@ def _name_like(tok: Any) -> bool:
     if t.isupper() and len(t) <= 3 or t.endswith(".") or _HONORIFIC_WORD.match(t):
         return False
     nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
-    return nxt != ":"
+    return nxt != ":" or t.lower() not in _FIELD_LABELS
 
 
 _NER_LABELS_USED = {"PERSON", "PER", "NORP", "FAC", "LOC", "GPE", "ORG", "DATE", "TIME"}
@@ -444,7 +444,7 @@ class ProperNounRecognizer(LocalRecognizer):
         if doc is None:
             return []
         tagged = doc.has_annotation("TAG")
-        name_like = _name_like if tagged else _title_like
+        name_like = (lambda t: _name_like(t) or _title_like(t)) if tagged else _title_like
         covered: set[int] = set()
         for ent in doc.ents:  # labels Presidio ignores (WORK_OF_ART, PRODUCT, CARDINAL...) hide nothing
             if ent.label_ in _NER_LABELS_USED:
@@ -465,7 +465,7 @@ class ProperNounRecognizer(LocalRecognizer):
                 else:
                     break
             speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
-            if not tagged and j == i + 1 and not speaker and _sentence_start(doc, i):
+            if j == i + 1 and not speaker and not (tagged and _name_like(tok)) and _sentence_start(doc, i):
                 i = j
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
