@@ -25,23 +25,83 @@ ANY_ENTITY = "ANY"  # routing entity_count_at_least: findings of any type
 
 
 @lru_cache(maxsize=8)
-def presidio_recognizers(language: str) -> dict[str, tuple[str, ...]]:
-    """Presidio's predefined recognizers for `language`: recognizer name -> the entity types it reports."""
+def _presidio_instances(language: str) -> tuple[Any, ...]:
     from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
     registry = RecognizerRegistry(supported_languages=[language])
     registry.load_predefined_recognizers(languages=[language])
-    return {str(r.name): tuple(r.supported_entities) for r in registry.recognizers}  # type: ignore[has-type]
+    return tuple(registry.recognizers)
 
 
 @lru_cache(maxsize=8)
-def builtin_recognizers(language: str) -> dict[str, tuple[str, ...]]:
-    """prepkit's own recognizers for `language` (empty while the detection package does not provide them)."""
+def _builtin_instances(language: str) -> tuple[Any, ...]:
     try:
         from prepkit.detect.recognizers import builtin_recognizers as make
-    except ImportError:
-        return {}
-    return {str(r.name): tuple(r.supported_entities) for r in make(language)}  # type: ignore[has-type]
+    except ImportError:  # the detection package provides them; without it there are none
+        return ()
+    return tuple(make(language))
+
+
+def presidio_recognizers(language: str) -> dict[str, tuple[str, ...]]:
+    """Presidio's predefined recognizers for `language`: recognizer name -> the entity types it reports."""
+    return {str(r.name): tuple(r.supported_entities) for r in _presidio_instances(language)}
+
+
+def builtin_recognizers(language: str) -> dict[str, tuple[str, ...]]:
+    """prepkit's own recognizers for `language`."""
+    return {str(r.name): tuple(r.supported_entities) for r in _builtin_instances(language)}
+
+
+# Presidio's context enhancer (LemmaContextAwareEnhancer defaults): a context word near a match raises its score
+# by this much, to at least the floor.
+CONTEXT_BOOST = 0.35
+CONTEXT_FLOOR = 0.4
+
+
+def with_context(score: float, has_context: bool) -> float:
+    return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR)) if has_context else score
+
+
+def _max_score(r: Any) -> float:
+    """The highest score a recognizer instance can give; 1.0 when it cannot be told (checksums, custom code)."""
+    from presidio_analyzer import PatternRecognizer
+
+    if getattr(r, "ner_strength", None) is not None:  # spaCy NER: one fixed score, no context words
+        return float(r.ner_strength)
+    base: float | None = None
+    if isinstance(r, PatternRecognizer):
+        if type(r).validate_result is not PatternRecognizer.validate_result:
+            return 1.0  # a passing checksum raises the score to the maximum
+        scores = [p.score for p in r.patterns or []]
+        if getattr(r, "deny_list", None):
+            scores.append(float(getattr(r, "deny_list_score", 1.0)))
+        base = max(scores, default=1.0)
+    elif getattr(r, "rules", None):  # prepkit's RegexRecognizer
+        base = max(float(rule.score) for rule in r.rules)
+    if base is None:
+        return 1.0
+    return with_context(base, bool(r.context))
+
+
+def max_scores(policy: Policy) -> dict[str, float]:
+    """Per entity type, the best score any active recognizer can give (before `disabled_recognizers`)."""
+    det = policy.detection
+    disabled = set(det.disabled_recognizers)
+    out: dict[str, float] = {}
+    instances = list(_presidio_instances(det.language))
+    if det.builtin_recognizers:
+        instances += _builtin_instances(det.language)
+    for r in instances:
+        if str(r.name) in disabled:
+            continue
+        for e in r.supported_entities:
+            out[e] = max(out.get(e, 0.0), _max_score(r))
+    for spec in det.recognizers:
+        if spec.name in disabled:
+            continue
+        base = max([p.score for p in spec.patterns] + ([spec.deny_list_score] if spec.deny_list else []))
+        out[spec.entity_type] = max(out.get(spec.entity_type, 0.0), with_context(base, bool(spec.context)))
+    return out
 
 
 def builtin_descriptions() -> dict[str, str]:

@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from prepkit.policy.checks import ANY_ENTITY, DEFAULT_ACTION, active_recognizers
+from prepkit.policy.checks import ANY_ENTITY, DEFAULT_ACTION, active_recognizers, max_scores, with_context
 from prepkit.policy.load import PolicyError, dotted, load_policy
 from prepkit.policy.model import Policy, When
 
 Severity = Literal["error", "warning"]
 
-# Presidio's context enhancer (LemmaContextAwareEnhancer defaults): a context word near a match raises its score
-# by this much, to at least the floor.
-CONTEXT_BOOST = 0.35
-CONTEXT_FLOOR = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +66,13 @@ def _detection_warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
         if e not in reported:
             why = " (prepkit's builtin recognizers are turned off)" if not det.builtin_recognizers else ""
             out.append((("detection", "entities", i), f"no active recognizer reports {e}{why}; it is never found"))
+    best = max_scores(policy)
+    for e in det.entities:
+        if e in reported and best.get(e, 1.0) < det.threshold(e):
+            where: tuple[Any, ...] = ("detection", "thresholds", e) if e in det.thresholds else (
+                "detection", "default_threshold")
+            out.append((where, f"no active recognizer scores {e} above {best[e]:.2f}, below its threshold "
+                        f"{det.threshold(e)}: {e} is never reported"))
     for e in det.thresholds:
         if e not in detected:
             out.append((("detection", "thresholds", e), f"{e} is not in detection.entities; this threshold has no "
@@ -84,7 +87,7 @@ def _detection_warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
             risk = backtracking_risk(pat.regex)
             if risk:
                 out.append((("detection", "recognizers", i, "patterns", j, "regex"), risk))
-            best = min(1.0, max(pat.score + CONTEXT_BOOST, CONTEXT_FLOOR)) if spec.context else pat.score
+            best = with_context(pat.score, bool(spec.context))
             if best < threshold:
                 ctx = " even with a context word" if spec.context else ""
                 out.append((("detection", "recognizers", i, "patterns", j, "score"),
