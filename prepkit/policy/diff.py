@@ -13,7 +13,7 @@ from typing import Any
 
 from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Policy, RecognizerSpec, Rule
-from prepkit.policy.render import DESCRIPTIONS, ROUTES, action_sentence, rule_sentence
+from prepkit.policy.render import DESCRIPTIONS, action_sentence, rule_sentence
 
 
 @dataclass(frozen=True, slots=True)
