@@ -54,6 +54,19 @@ def test_show_examples_come_from_the_real_operators() -> None:
     assert ex["DATE_TIME"]["after"] == "1961"
     assert ex["IP_ADDRESS"]["after"].startswith("ip-") and len(ex["IP_ADDRESS"]["after"]) == 13
     assert doc["policy"]["sha256"] == load_policy(V1).sha256
+    goes = {e["entity"]: e["record_goes"] for e in doc["entities"]}
+    assert goes["US_SSN"] == {"route": "quarantine", "rule": "ssn", "labels": []}
+    assert goes["PERSON"] == {"route": "finetune", "rule": None, "labels": []}
+
+
+def test_show_answers_where_special_category_records_go() -> None:
+    doc = json.loads(render(load_policy(POLICIES / "gdpr.yaml"), "json"))
+    goes = {e["entity"]: e["record_goes"] for e in doc["entities"]}
+    for e in ("HEALTH_DATA", "SPECIAL_CATEGORY_DATA", "CRIMINAL_OFFENCE_DATA"):
+        assert goes[e] == {"route": "rag", "rule": "special-categories", "labels": ["special-category"]}
+    md = render(load_policy(POLICIES / "gdpr.yaml"), "markdown")
+    assert ("- A record holding it goes to the encrypted RAG store with the label special-category, by rule "
+            "“special-categories”") in md
 
 
 def test_show_hipaa_generalizes_zip_and_age() -> None:

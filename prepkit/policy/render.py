@@ -113,6 +113,7 @@ def describe(loaded: LoadedPolicy) -> dict[str, Any]:
             "action_source": e if e in p.actions else (DEFAULT_ACTION if DEFAULT_ACTION in p.actions else "builtin"),
             "does": action_sentence(action, e),
             "examples": [{"before": v, "after": _apply(transformer, e, v)} for v in values],
+            "record_goes": _route_for(p, e),
         })
     rules = [{"n": i + 1, "name": r.name, "when": conditions(r.when), "route": r.route, "labels": list(r.labels),
               "reason": r.reason, "sentence": rule_sentence(r.when, r.route, r.labels, r.reason)}
@@ -157,6 +158,23 @@ def _apply(transformer: Any, entity: str, value: str) -> str:
         return str(transformer.transform(rec, [Finding(0, 0, len(value), entity, 1.0)]).texts[0])
     except Exception as e:  # noqa: BLE001 - an example must not stop the rendering; say why instead
         return f"(operator failed: {type(e).__name__})"
+
+
+def _route_for(p: Policy, entity: str) -> dict[str, Any]:
+    """Where a plain record (no source pattern, document type or date matched) holding one finding of `entity`
+    goes once verified clean: the policy's real routing evaluated on that record."""
+    from prepkit.records import Finding, Record, Segment, Verification
+    from prepkit.route import decide
+
+    rec = Record("policy-show", "", "text", [Segment("text", "x")])
+    d = decide(p, rec, [Finding(0, 0, 1, entity, 1.0)], Verification(passed=True))
+    return {"route": str(d.route), "rule": d.rule, "labels": list(d.labels)}
+
+
+def _route_phrase(r: dict[str, Any]) -> str:
+    lab = f" with the label{'s' if len(r['labels']) > 1 else ''} {_join(r['labels'], 'and')}" if r["labels"] else ""
+    by = f"rule “{r['rule']}”" if r["rule"] else "the default route"
+    return f"{ROUTES[r['route']]}{lab}, by {by}"
 
 
 def _custom_meaning(specs: list[RecognizerSpec]) -> str:
@@ -439,13 +457,16 @@ def to_markdown(doc: dict[str, Any]) -> str:
         for ex in e["examples"]:
             after = f"`{_md(ex['after'])}`" if ex["after"] else "*(nothing: removed)*"
             L.append(f"- Example: `{_md(ex['before'])}` → {after}")
+        L.append(f"- A record holding it {_route_phrase(e['record_goes'])}")
         L.append("")
     if doc["other_types"]:
         L += [f"Any type without an action of its own is {doc['other_types']}.", ""]
     if doc["verification"]:
         L += ["## Verification after anonymization", ""]
         L += [f"- {v}" for v in doc["verification"]] + [""]
-    L += ["## Where records go", "", "Rules are checked in order; the first that matches decides.", ""]
+    L += ["## Where records go", "", "Rules are checked in order; the first that matches decides. (“A record holding "
+          "it” above is this routing applied to a verified record with that one finding and no source, document "
+          "type or date another rule looks at.)", ""]
     for r in doc["routing"]["rules"]:
         L.append(f"{r['n']}. **{r['name']}**: {r['sentence']}")
     L += [f"{len(doc['routing']['rules']) + 1}. **default**: {doc['routing']['default']['sentence']}", ""]
@@ -480,13 +501,14 @@ def to_html(doc: dict[str, Any]) -> str:
     o.append(f"<p>Language {h(det['language'])}; default threshold {h(det['default_threshold'])}.</p>")
     if det["allow_list"]:
         o.append("<p>Never treated as personal data: " + ", ".join(h(a) for a in det["allow_list"]) + ".</p>")
-    o.append("<table><tr><th>Type</th><th>Meaning</th><th>Threshold</th><th>What is done</th><th>Example</th></tr>")
+    o.append("<table><tr><th>Type</th><th>Meaning</th><th>Threshold</th><th>What is done</th><th>Example</th>"
+             "<th>A record holding it</th></tr>")
     for e in doc["entities"]:
         ex = "<br>".join(f"<code class=\"before\">{h(x['before'])}</code> → " + (
             f"<code class=\"after\">{h(x['after'])}</code>" if x["after"] else "<em>(nothing: removed)</em>")
             for x in e["examples"])
         o.append(f"<tr><td><code>{h(e['entity'])}</code></td><td>{h(e['meaning'])}</td><td>{h(e['threshold'])}</td>"
-                 f"<td>{h(e['does'])}</td><td>{ex}</td></tr>")
+                 f"<td>{h(e['does'])}</td><td>{ex}</td><td>{h(_route_phrase(e['record_goes']))}</td></tr>")
     o.append("</table>")
     if doc["other_types"]:
         o.append(f"<p>Any type without an action of its own is {h(doc['other_types'])}.</p>")
