@@ -482,10 +482,13 @@ def to_html(doc: dict[str, Any]) -> str:
     def h(s: Any) -> str:
         return html.escape(str(s))
 
+    def hc(s: Any) -> str:  # escaped, with `code` spans of the plain-text sentences as <code>
+        return re.sub(r"`([^`]+)`", r"<code>\1</code>", h(s))
+
     p, det = doc["policy"], doc["detection"]
     o: list[str] = ["<!doctype html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
                     f"<title>Policy {h(p['name'])} {h(p['policy_version'])}</title>",
-                    "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+                    "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:80em;margin:2em auto;padding:0 1em}"
                     "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em .5em;"
                     "vertical-align:top;text-align:left}code{background:#f4f4f4;padding:0 .2em}"
                     ".after{color:#064}.before{color:#822}</style></head><body>",
@@ -508,17 +511,17 @@ def to_html(doc: dict[str, Any]) -> str:
             f"<code class=\"after\">{h(x['after'])}</code>" if x["after"] else "<em>(nothing: removed)</em>")
             for x in e["examples"])
         o.append(f"<tr><td><code>{h(e['entity'])}</code></td><td>{h(e['meaning'])}</td><td>{h(e['threshold'])}</td>"
-                 f"<td>{h(e['does'])}</td><td>{ex}</td><td>{h(_route_phrase(e['record_goes']))}</td></tr>")
+                 f"<td>{hc(e['does'])}</td><td>{ex}</td><td>{hc(_route_phrase(e['record_goes']))}</td></tr>")
     o.append("</table>")
     if doc["other_types"]:
-        o.append(f"<p>Any type without an action of its own is {h(doc['other_types'])}.</p>")
+        o.append(f"<p>Any type without an action of its own is {hc(doc['other_types'])}.</p>")
     if doc["verification"]:
         o.append("<h2>Verification after anonymization</h2><ul>"
                  + "".join(f"<li>{h(v)}</li>" for v in doc["verification"]) + "</ul>")
     o.append("<h2>Where records go</h2><p>Rules are checked in order; the first that matches decides.</p><ol>")
     for r in doc["routing"]["rules"]:
-        o.append(f"<li><strong>{h(r['name'])}</strong>: {h(r['sentence'])}</li>")
-    o.append(f"<li><strong>default</strong>: {h(doc['routing']['default']['sentence'])}</li></ol><ul>")
+        o.append(f"<li><strong>{h(r['name'])}</strong>: {hc(r['sentence'])}</li>")
+    o.append(f"<li><strong>default</strong>: {hc(doc['routing']['default']['sentence'])}</li></ol><ul>")
     o += [f"<li>{h(s)}</li>" for s in doc["routing"]["always"]]
     o.append("</ul><h2>Outputs</h2><ul>" + "".join(f"<li>{h(k)}: {h(v)}</li>" for k, v in doc["outputs"].items())
              + "</ul>")
