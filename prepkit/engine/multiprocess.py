@@ -30,6 +30,9 @@ class MultiprocessEngine:
     def __init__(self, spec: WorkerSpec, workers: int) -> None:
         # forkserver: workers never inherit the driver's threads or open files; each loads the models itself.
         ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            # the fork server imports spaCy/Presidio once and every worker inherits them: seconds per worker
+            ctx.set_forkserver_preload(["prepkit.pipeline", "prepkit.engine.multiprocess"])
         self.workers = workers
         self.pool: Any = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
 
