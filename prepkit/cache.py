@@ -98,7 +98,7 @@ class ResultCache:
     """Open with `ResultCache.open(out_dir, keyring, scope)`; `scope` names everything outside the record the
     results depend on (policy sha256, versions), so a change there invalidates every entry at once."""
 
-    def __init__(self, path: Path, keyring: KeyRing, scope: dict[str, Any], *, batch: int = 256) -> None:
+    def __init__(self, path: Path, keyring: KeyRing, scope: dict[str, Any], *, batch: int = 64) -> None:
         self.path = path
         self._index_key = keyring.derive("cache-index")
         self._aead = AESGCM(keyring.derive("cache"))
@@ -168,9 +168,15 @@ class ResultCache:
     def flush(self) -> None:
         if not self._pending:
             return
-        self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR REPLACE INTO results (k, v) VALUES (?, ?)", self._pending)
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO results (k, v) VALUES (?, ?)", self._pending)
+            self.db.execute("COMMIT")
+        except BaseException:
+            # Ctrl-C mid-commit: roll back so close() can commit the batch whole (entries stay pending).
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
         self.stored += len(self._pending)
         self._pending = []
 

@@ -11,15 +11,16 @@ import datetime as dt
 import hashlib
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prepkit.audit import AuditLog
+from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
 from prepkit.engine import Engine, WorkerSpec, make_engine
-from prepkit.io.readers import discover, read_file
+from prepkit.io.readers import InputError, discover, read_file
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
@@ -52,6 +53,8 @@ class RunConfig:
     rag_url: str | None = None
     sync: bool = False
     today: dt.date | None = None
+    cache: bool = True  # reuse/store per-record results in OUT/.cache (incremental re-runs, --resume)
+    resume: bool = False  # continue an interrupted run: requires OUT/.cache from an earlier run
 
 
 @dataclass
@@ -93,9 +96,15 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     files = discover(cfg.inputs)  # raises InputError for a path that does not exist, before any output
     opts = input_options(loaded, text_field=cfg.text_field, id_field=cfg.id_field, text_columns=cfg.text_columns)
 
+    if cfg.resume and not _cache_path(cfg.out).exists():
+        raise InputError(f"{cfg.out}: nothing to resume (no {CACHE_DIR}/ from an earlier run with the cache on); "
+                         "run without --resume")
     out = ensure_private_dir(Path(cfg.out))
+    clean_stale_temp_files(out)  # half-written files of a killed run
     run_id = uuid.uuid4().hex[:16]
     versions = _versions(loaded, cfg.spacy_model)
+    cache = ResultCache.open(out, keyring, {"policy": loaded.sha256, "versions": versions}) \
+        if cfg.cache or cfg.resume else None
     audit = AuditLog(out / "audit.jsonl", keyring=keyring if policy.outputs.audit.hmac else None, run_id=run_id,
                      policy=loaded.identity, versions=versions)
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
@@ -120,14 +129,26 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         for path, name in files:
             yield from read_file(path, name, opts)
 
+    pending: deque[tuple[list[Record], list[Any]]] = deque()
+
+    def misses() -> Iterator[list[Record]]:
+        # Cache hits stay here; only misses go to the pipeline (in order, so results line up below).
+        for b in _batches(stream(), cfg.batch_size, on_rejected):
+            hits = cache.get_many(b) if cache is not None else [None] * len(b)
+            pending.append((b, hits))
+            yield [r for r, h in zip(b, hits, strict=True) if h is None]
+
     interrupted = False
     engine: Engine | None = None
     try:
-        batches = _batches(stream(), cfg.batch_size, on_rejected)
+        batches = misses()
+        # Engines build the Pipeline on the first cache miss: a fully cached re-run never loads the models.
         engine = make_engine(cfg.engine, WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size),
                              cfg.workers)
         result_batches: Iterable[list[Result]] = engine.map(batches)
-        for results in result_batches:
+        for fresh in result_batches:
+            batch, hits = pending.popleft()
+            results = _merge(batch, hits, fresh, loaded, cache)
             for res in results:
                 _dispatch(res, finetune, rag, quarantine, audit, stats)
                 if len(examples) < 6 and res.findings and res.transformed is not None \
@@ -141,6 +162,8 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         if engine is not None:
             engine.close()
 
+    if cache is not None:
+        cache.close()
     ft_stats = finetune.close(run={"routes": dict(stats.routes), "reasons": dict(stats.reasons),
                                    "inputs": [name for _, name in files]})
     stats.quarantined_written = quarantine.close()
@@ -151,6 +174,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     summary["finetune"] = ft_stats
     summary["rag"] = rag_stats
     summary["interrupted"] = interrupted
+    summary["cache"] = cache.stats() if cache is not None else None
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
                              conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
     _write_json(out / "summary.json", summary)
@@ -162,6 +186,28 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     if interrupted:
         code = 130
     return RunOutcome(summary, out, code, examples)
+
+
+def _cache_path(out: str | Path) -> Path:
+    from prepkit.cache import CACHE_FILE
+
+    return Path(out) / CACHE_DIR / CACHE_FILE
+
+
+def _merge(batch: list[Record], hits: list[Any], fresh: list[Result], loaded: LoadedPolicy,
+           cache: ResultCache | None) -> list[Result]:
+    """Results in input order: cached ones replayed through routing, fresh ones stored for the next run."""
+    it = iter(fresh)
+    out: list[Result] = []
+    for rec, hit in zip(batch, hits, strict=True):
+        if hit is not None:
+            out.append(replay(loaded.policy, rec, hit))
+            continue
+        res = next(it)
+        if cache is not None and res.error is None:
+            cache.put(rec, res.findings, res.transformed, res.verification)
+        out.append(res)
+    return out
 
 
 def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
@@ -190,6 +236,10 @@ def _rag_writer(out: Path, loaded: LoadedPolicy, keyring: KeyRing, url: str | No
 
 def _dispatch(res: Result, finetune: FinetuneWriter, rag: Any, quarantine: QuarantineWriter, audit: AuditLog,
               stats: _Stats) -> None:
+    if rag is not None and res.decision.route in (Route.FINETUNE, Route.RAG) and rag.erased_subject(res):
+        # `prepkit forget` erased a subject this record holds: a re-run must not bring it back anywhere.
+        res.decision = Decision(Route.DROP, "holds a data subject erased on request (GDPR art. 17)",
+                                rule="erased-subject")
     route = res.decision.route
     if route == Route.FINETUNE:
         placed = finetune.add(res)
@@ -203,8 +253,8 @@ def _dispatch(res: Result, finetune: FinetuneWriter, rag: Any, quarantine: Quara
             rag.add(res)
     elif route == Route.QUARANTINE:
         quarantine.add(res)
-    if rag is not None and res.transformed is not None:
-        rag.index_subjects(res)
+    if rag is not None:
+        rag.index_subjects(res)  # for every record, so one that failed closed also drops its old chunks
     audit.record(res)
     stats.count(res)
 

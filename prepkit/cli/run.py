@@ -18,9 +18,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from prepkit.io.readers import InputError
     from prepkit.keys import KeyError_
     from prepkit.policy import PolicyError
+    from prepkit.cache import CacheError
+    from prepkit.embed import EmbedderError
+    from prepkit.rag import StoreError
     from prepkit.runner import StrictInputError
 
-    return (PolicyError, InputError, KeyError_, ModelNotInstalled, StrictInputError)
+    return (PolicyError, InputError, KeyError_, ModelNotInstalled, StrictInputError, CacheError, StoreError,
+            EmbedderError)
 
 
 @main.command()
@@ -40,11 +44,15 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable record (exit 2) instead of rejecting it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@click.option("--resume", is_flag=True,
+              help="Continue a run that was killed or interrupted: records it finished come from OUT/.cache.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the per-record result cache in OUT/.cache (recompute everything).")
 def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
         text_columns: tuple[str, ...], spacy_model: str | None, out: str, workers: int | None, engine: str,
         batch_size: int,
         finetune_format: str | None, rag_url: str | None, sync: bool, strict: bool, quiet: bool,
-        as_json: bool) -> None:
+        as_json: bool, resume: bool, no_cache: bool) -> None:
     """Run the whole pipeline: detect, transform, verify, route and write.
 
     Writes under OUT: finetune/ (train/validation files, card, manifest), rag/ (encrypted store), quarantine/
@@ -65,15 +73,19 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
             fail("--engine ray needs Ray Data: pip install 'prepkit[ray]'")
     if workers is None:
         try:
-            workers = default_workers(sum(p.stat().st_size for p, _ in discover(list(inputs))))
+            workers = default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
         except _user_errors() as e:
             fail(str(e))
     cfg = RunConfig(policy=policy, inputs=list(inputs), out=out, spacy_model=spacy_model, text_field=text_field,
                     id_field=id_field, text_columns=text_columns or None, workers=workers, engine=engine,
-                    batch_size=batch_size, strict=strict, finetune_format=finetune_format, rag_url=rag_url, sync=sync)
+                    batch_size=batch_size,
+                    strict=strict, finetune_format=finetune_format, rag_url=rag_url, sync=sync,
+                    cache=not no_cache, resume=resume)
+    if resume and no_cache:
+        fail("--resume needs the result cache; drop --no-cache")
     show = not quiet and not as_json and sys.stderr.isatty()
     try:
-        total = sum(p.stat().st_size for p, _ in discover(list(inputs)))
+        total = sum(_size(p) for p, _ in discover(list(inputs)))
         if show:
             with click.progressbar(length=total, label="prepkit run", file=sys.stderr,
                                    show_percent=True, show_eta=True) as bar:
@@ -88,6 +100,13 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
     elif not quiet:
         _print_summary(s, outcome.out_dir)
     sys.exit(outcome.exit_code)
+
+
+def _size(p: Path) -> int:
+    try:  # a broken symlink or FIFO is rejected by the reader; the progress bar just does not count it
+        return p.stat().st_size if p.is_file() else 0
+    except OSError:
+        return 0
 
 
 def _print_summary(s: dict[str, Any], out: Path) -> None:

@@ -1,0 +1,147 @@
+"""The incremental result cache: a re-run over unchanged input replays every record from OUT/.cache with outputs
+identical to a fresh run; a changed record misses alone; policy, model or key changes miss everything; entries
+are encrypted and cannot be moved between records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from prepkit.cache import CACHE_DIR, CACHE_FILE, ResultCache, record_digest
+from prepkit.keys import KeyRing
+from prepkit.records import Finding, Record, Segment, Transformed, Verification
+from prepkit.runner import RunConfig, run
+from tests.conftest import DEFAULT_POLICY, SAMPLES
+
+OUTPUTS = ["finetune/train.jsonl", "finetune/validation.jsonl", "quarantine/records.jsonl", "rejected.jsonl"]
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {rel: (out / rel).read_bytes() for rel in OUTPUTS if (out / rel).exists()}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("cache")
+    inp = root / "in"
+    shutil.copytree(SAMPLES, inp)
+    out = root / "out"
+    first = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    first_out = _outputs(out)
+    again = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    again_out = _outputs(out)
+    # change exactly one record: a ticket's text
+    lines = (inp / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    t = json.loads(lines[3])
+    t["messages"][-1]["content"] += " Also, please call Maria Lopez back tomorrow."
+    lines[3] = json.dumps(t)
+    (inp / "tickets.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    changed = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    changed_out = _outputs(out)
+    fresh = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=root / "fresh", cache=False))
+    return {"first": first, "again": again, "changed": changed, "fresh": fresh, "first_out": first_out,
+            "again_out": again_out, "changed_out": changed_out, "fresh_out": _outputs(root / "fresh"),
+            "out": out, "root": root, "changed_id": t["id"]}
+
+
+def test_rerun_replays_everything_with_identical_outputs(runs):
+    first, again = runs["first"].summary, runs["again"].summary
+    n = first["records_in"] - first["routes"]["rejected"]
+    failed = sum(first["errors"].values())  # failed-closed records are retried, never cached
+    assert first["cache"] == {"hits": 0, "misses": n, "stored": n - failed}
+    assert again["cache"]["hits"] == n - failed and again["cache"]["misses"] == failed
+    assert runs["again_out"] == runs["first_out"]
+    assert again["routes"] == first["routes"] and again["entities_before"] == first["entities_before"]
+
+
+def test_a_changed_record_is_the_only_miss_and_outputs_match_a_fresh_run(runs):
+    changed = runs["changed"].summary
+    assert changed["cache"]["misses"] == 1
+    assert changed["cache"]["hits"] == runs["again"].summary["cache"]["hits"] - 1
+    assert runs["changed_out"] == runs["fresh_out"]
+    assert changed["routes"] == runs["fresh"].summary["routes"]
+
+
+def test_no_cache_writes_no_cache(runs):
+    assert runs["fresh"].summary["cache"] is None
+    assert not (runs["root"] / "fresh" / CACHE_DIR).exists()
+
+
+def test_cache_is_owner_only_and_encrypted(runs):
+    d = runs["out"] / CACHE_DIR
+    assert d.stat().st_mode & 0o777 == 0o700
+    for p in d.iterdir():
+        assert p.stat().st_mode & 0o077 == 0, p
+    raw = b"".join(p.read_bytes() for p in d.iterdir())
+    src = (SAMPLES / "tickets.jsonl").read_text(encoding="utf-8")
+    # no e-mail address, name or replacement text of the input appears in the cache files
+    for word in {w.strip(".,\"") for w in src.split() if "@" in w}:
+        assert word.encode() not in raw, word
+    assert b"Northwind" not in raw and b"<SSN>" not in raw
+
+
+# -- the cache object itself --------------------------------------------------------------------------------
+def _rec(text: str, rid: str = "r1") -> Record:
+    return Record(rid, "s.jsonl", "text", [Segment("text", text)], {"doc_type": "chat"}, 1, "x")
+
+
+def _put(cache: ResultCache, rec: Record) -> None:
+    cache.put(rec, [Finding(0, 0, 4, "PERSON", 0.85, "spacy")],
+              Transformed(["Jane" + rec.segments[0].text[4:]]), Verification(True, [], ("original_value",)))
+
+
+def test_scope_key_and_content_changes_invalidate(tmp_path):
+    k1 = KeyRing.from_bytes(b"\x01" * 32)
+    scope = {"policy": "p1", "versions": {"spacy_model": "m-1"}}
+    c = ResultCache.open(tmp_path, k1, scope)
+    rec = _rec("Anna called about the invoice")
+    _put(c, rec)
+    c.close()
+    hit = ResultCache.open(tmp_path, k1, scope).get_many([rec])[0]
+    assert hit is not None and hit.transformed is not None
+    assert hit.transformed.texts == ["Jane called about the invoice"]
+    assert hit.findings == [Finding(0, 0, 4, "PERSON", 0.85, "spacy")]
+    for other_scope, key, r in [
+        ({"policy": "p2", "versions": scope["versions"]}, k1, rec),            # policy changed
+        ({"policy": "p1", "versions": {"spacy_model": "m-2"}}, k1, rec),       # model changed
+        (scope, KeyRing.from_bytes(b"\x02" * 32), rec),                        # key changed
+        (scope, k1, _rec("Anna called about the invoices")),                   # text changed
+        (scope, k1, _rec("Anna called about the invoice", rid="r2")),          # id changed
+    ]:
+        assert ResultCache.open(tmp_path, key, other_scope).get_many([r]) == [None]
+
+
+def test_entries_cannot_be_swapped_between_records(tmp_path):
+    k = KeyRing.from_bytes(b"\x01" * 32)
+    c = ResultCache.open(tmp_path, k, {})
+    a, b = _rec("Anna called", "a"), _rec("Bert called", "b")
+    _put(c, a)
+    _put(c, b)
+    c.close()
+    db = sqlite3.connect(tmp_path / CACHE_DIR / CACHE_FILE)
+    rows = dict(db.execute("SELECT k, v FROM results").fetchall())
+    ka, kb = c.key(a), c.key(b)
+    db.execute("UPDATE results SET v = ? WHERE k = ?", (rows[kb], ka))
+    db.commit()
+    db.close()
+    got = ResultCache.open(tmp_path, k, {}).get_many([a, b])
+    assert got[0] is None and got[1] is not None  # a's slot holds b's entry: rejected, recomputed
+
+
+def test_record_digest_covers_text_roles_and_metadata():
+    base = _rec("hello there")
+    assert record_digest(base) == record_digest(_rec("hello there"))
+    variants = [
+        Record("r1", "s.jsonl", "text", [Segment("text", "hello there", "user")], {"doc_type": "chat"}, 1, "x"),
+        Record("r1", "s.jsonl", "text", [Segment("text", "hello there")], {"doc_type": "doc"}, 1, "x"),
+        Record("r1", "t.jsonl", "text", [Segment("text", "hello there")], {"doc_type": "chat"}, 1, "x"),
+        Record("r1", "s.jsonl", "text", [Segment("body", "hello there")], {"doc_type": "chat"}, 1, "x"),
+    ]
+    assert len({record_digest(v) for v in variants} | {record_digest(base)}) == 5
+    # the line number is not content: a record moved down the file still hits
+    moved = Record("r1", "s.jsonl", "text", [Segment("text", "hello there")], {"doc_type": "chat"}, 9, "y")
+    assert record_digest(moved) == record_digest(base)
