@@ -101,6 +101,13 @@ def test_pci_card_mask_never_shows_more_than_last_four() -> None:
     assert sum(c.isdigit() for c in after) <= 4
 
 
+def test_diff_marks_changes_that_weaken_protection() -> None:
+    changes = diff_policies(load_policy(V1), load_policy(V2))
+    weaker = {(c.section, c.subject) for c in changes if c.weakens}
+    assert weaker == {("detection", "PROJECT_CODENAME"), ("detection", "PERSON"), ("detection", "codenames"),
+                      ("detection", "Example Support"), ("routing", "bots"), ("access", "auditor")}
+
+
 def test_diff_of_identical_policies_is_empty(tmp_path: Path) -> None:
     copy = tmp_path / "same.yaml"
     copy.write_text("# only a comment differs\n" + V1.read_text())

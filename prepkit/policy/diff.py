@@ -22,6 +22,7 @@ class Change:
     kind: str  # added, removed, changed, reordered
     subject: str  # the entity, rule, recognizer or field concerned
     sentence: str
+    weakens: bool = False  # the change lowers protection: less found, more exposed, wider access
 
 
 def _q(v: Any) -> str:
@@ -68,7 +69,8 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
     if da.builtin_recognizers != db.builtin_recognizers:
         out.append(Change("detection", "changed", "builtin_recognizers",
                           "prepkit's builtin recognizers (addresses, ZIP codes, ages, record numbers...) are now "
-                          + ("on." if db.builtin_recognizers else "off: those types are no longer found by them.")))
+                          + ("on." if db.builtin_recognizers else "off: those types are no longer found by them."),
+                          not db.builtin_recognizers))
     for e in db.entities:
         if e not in da.entities:
             meaning = DESCRIPTIONS.get(e)
@@ -76,17 +78,18 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
     for e in da.entities:
         if e not in db.entities:
             out.append(Change("detection", "removed", e, f"{e} is no longer detected: such values now pass through "
-                              "unchanged."))
+                              "unchanged.", True))
     if da.default_threshold != db.default_threshold:
         out.append(Change("detection", "changed", "default_threshold",
                           f"The default confidence threshold changes from {da.default_threshold} to "
-                          f"{db.default_threshold} ({_direction(da.default_threshold, db.default_threshold)})."))
+                          f"{db.default_threshold} ({_direction(da.default_threshold, db.default_threshold)}).",
+                          db.default_threshold > da.default_threshold))
     for e in db.entities:
         explicit = e in da.thresholds or e in db.thresholds  # the rest follow the default, reported above
         if e in da.entities and explicit and da.threshold(e) != db.threshold(e):
             out.append(Change("detection", "changed", e,
                               f"The confidence threshold for {e} changes from {da.threshold(e)} to {db.threshold(e)} "
-                              f"({_direction(da.threshold(e), db.threshold(e))})."))
+                              f"({_direction(da.threshold(e), db.threshold(e))}).", db.threshold(e) > da.threshold(e)))
     ra = {r.name: r for r in da.recognizers}
     rb = {r.name: r for r in db.recognizers}
     for n, r in rb.items():
@@ -94,19 +97,19 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
             out.append(Change("detection", "added", n, f"New recognizer {n} finds {r.entity_type} by {_finds(r)}."))
     for n, r in ra.items():
         if n not in rb:
-            out.append(Change("detection", "removed", n, f"Recognizer {n} ({r.entity_type}) is removed."))
+            out.append(Change("detection", "removed", n, f"Recognizer {n} ({r.entity_type}) is removed.", True))
         elif r != rb[n]:
             out.append(Change("detection", "changed", n, _recognizer_change(r, rb[n])))
     for t in db.allow_list:
         if t not in da.allow_list:
             out.append(Change("detection", "added", t, f"“{t}” is now on the allow list: never treated as personal "
-                              "data."))
+                              "data.", True))
     for t in da.allow_list:
         if t not in db.allow_list:
             out.append(Change("detection", "removed", t, f"“{t}” is no longer on the allow list."))
     for n in db.disabled_recognizers:
         if n not in da.disabled_recognizers:
-            out.append(Change("detection", "added", n, f"Recognizer {n} is turned off."))
+            out.append(Change("detection", "added", n, f"Recognizer {n} is turned off.", True))
     for n in da.disabled_recognizers:
         if n not in db.disabled_recognizers:
             out.append(Change("detection", "removed", n, f"Recognizer {n} is turned back on."))
@@ -114,7 +117,9 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
 
 
 def _direction(x: float, y: float) -> str:
-    return "stricter: fewer, surer findings" if y > x else "looser: more findings, more false alarms"
+    # For a privacy reviewer a higher threshold is *less* protection: what the detector is unsure of passes.
+    return ("fewer findings: values detected with less confidence now pass through" if y > x
+            else "more findings: more values replaced, more false alarms")
 
 
 def _finds(r: RecognizerSpec) -> str:
@@ -179,7 +184,8 @@ def _routing(a: Policy, b: Policy) -> list[Change]:
             out.append(Change("routing", "added", n, f"New rule {n} at position {i + 1}: {_sentence(r)}"))
     for n, (_i, r) in ra.items():
         if n not in rb:
-            out.append(Change("routing", "removed", n, f"Rule {n} is removed; it said: {_sentence(r)}"))
+            out.append(Change("routing", "removed", n, f"Rule {n} is removed; it said: {_sentence(r)}",
+                              _EXPOSURE[r.route] < _EXPOSURE[b.routing.default.route]))
     for n, (_i, r) in rb.items():
         if n in ra and ra[n][1] != r:
             old = ra[n][1]
@@ -192,7 +198,8 @@ def _routing(a: Policy, b: Policy) -> list[Change]:
                 bits.append(f"labels change from {_q(old.labels)} to {_q(r.labels)}")
             if old.reason != r.reason:
                 bits.append("its reason is reworded")
-            out.append(Change("routing", "changed", n, f"Rule {n}: {'; '.join(bits)}. Now: {_sentence(r)}"))
+            out.append(Change("routing", "changed", n, f"Rule {n}: {'; '.join(bits)}. Now: {_sentence(r)}",
+                              _EXPOSURE[r.route] > _EXPOSURE[old.route]))
     common_a = [n for n in ra if n in rb]
     common_b = [n for n in rb if n in ra]
     if common_a != common_b:
@@ -203,7 +210,8 @@ def _routing(a: Policy, b: Policy) -> list[Change]:
     if da != db:
         out.append(Change("routing", "changed", "default", "The default route changes. Now: "
                           f"{rule_sentence(None, db.route, db.labels, db.reason)} Before: "
-                          f"{rule_sentence(None, da.route, da.labels, da.reason)}"))
+                          f"{rule_sentence(None, da.route, da.labels, da.reason)}",
+                          _EXPOSURE[db.route] > _EXPOSURE[da.route]))
     return out
 
 
@@ -211,6 +219,10 @@ def _conds(r: Rule) -> str:
     from prepkit.policy.render import conditions
 
     return " and ".join(conditions(r.when)) or "every record"
+
+
+# How far a route lets data travel: a change towards a higher number exposes records more.
+_EXPOSURE = {"drop": 0, "quarantine": 1, "rag": 2, "finetune": 3}
 
 
 def _sentence(r: Rule) -> str:
@@ -222,12 +234,13 @@ def _access(a: Policy, b: Policy) -> list[Change]:
     ra, rb = a.access.roles, b.access.roles
     for role in rb:
         if role not in ra:
-            out.append(Change("access", "added", role, f"New role {role} may read {_q(rb[role])}."))
+            out.append(Change("access", "added", role, f"New role {role} may read {_q(rb[role])}.", bool(rb[role])))
         else:
             more = [x for x in rb[role] if x not in ra[role]]
             less = [x for x in ra[role] if x not in rb[role]]
             if more:
-                out.append(Change("access", "changed", role, f"Role {role} may now also read {', '.join(more)}."))
+                out.append(Change("access", "changed", role, f"Role {role} may now also read {', '.join(more)}.",
+                                  True))
             if less:
                 out.append(Change("access", "changed", role, f"Role {role} may no longer read {', '.join(less)}."))
     for role in ra:
@@ -247,7 +260,9 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 def _fields(section: str, x: dict[str, Any], y: dict[str, Any]) -> list[Change]:
     fx, fy = _flatten(x), _flatten(y)
-    return [Change(section, "changed", k, f"{section}.{k} changes from {_q(fx.get(k))} to {_q(fy.get(k))}.")
+    # A check or safeguard switched off (a True that becomes False) weakens; the rest is for the reviewer to judge.
+    return [Change(section, "changed", k, f"{section}.{k} changes from {_q(fx.get(k))} to {_q(fy.get(k))}.",
+                   fx.get(k) is True and fy.get(k) is False)
             for k in sorted(set(fx) | set(fy)) if fx.get(k) != fy.get(k)]
 
 
@@ -266,6 +281,8 @@ def render_diff(changes: list[Change], old: LoadedPolicy, new: LoadedPolicy, fmt
     for section, title in titles.items():
         group = [c for c in changes if c.section == section]
         if group:
-            lines += [f"{title}:"] + [f"  - {c.sentence}" for c in group] + [""]
-    lines.append(f"{len(changes)} change{'s' if len(changes) != 1 else ''} to sign off.")
+            lines += [f"{title}:"] + [f"  {'⚠' if c.weakens else '-'} {c.sentence}" for c in group] + [""]
+    weaker = sum(c.weakens for c in changes)
+    lines.append(f"{len(changes)} change{'s' if len(changes) != 1 else ''} to sign off"
+                 + (f", {weaker} of them weakening protection (marked ⚠)." if weaker else "."))
     return "\n".join(lines) + "\n"
