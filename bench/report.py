@@ -71,12 +71,12 @@ def write_results(res: dict[str, Any], path: Path) -> None:
     ]
     for key, title in (("eval", "Texts of `shared/eval/` (presidio_synth + wnut17, short records)"),
                        ("10mb_prefix", "Faker tickets + documents, prefix of the 10 MB corpus"),
-                       ("10mb", "Faker tickets + documents, 10 MB"),
+                       ("10mb", "Faker tickets + documents, main case"),
                        ("100mb_prefix", "Faker tickets + documents, prefix of the 100 MB corpus")):
         rows = res.get(key)
         if not rows:
             continue
-        c = corpora.get(key, {})
+        c = corpora.get("10mb_main" if key == "10mb" else key, {})
         size = f"{c.get('mb', '')} MB, " if c.get("mb") else ""
         lines += [f"## {title}", "", f"{size}{_fmt(c.get('records'))} records, {_fmt(c.get('chars'))} characters.",
                   "", *_table(rows), ""]
@@ -118,9 +118,11 @@ def _streaming(res: dict[str, Any], cores: Any) -> list[str]:
     est = big.get("chars", 0) / rate if rate else 0
     return ["## Streaming", "",
             "| input | chars | peak RSS MB | wall s | CPU s |", "|---|---:|---:|---:|---:|",
-            f"| 10 MB | {_fmt(a['chars'])} | {_fmt(a['peak_rss_mb'])} | {_fmt(a['seconds'], 1)} "
+            f"| {(res.get('corpora') or {}).get('10mb_main', {}).get('mb', 10):g} MB "
+            f"| {_fmt(a['chars'])} | {_fmt(a['peak_rss_mb'])} | {_fmt(a['seconds'], 1)} "
             f"| {_fmt(a['cpu_seconds'], 1)} |",
-            f"| prefix of 100 MB | {_fmt(b['chars'])} | {_fmt(b['peak_rss_mb'])} | {_fmt(b['seconds'], 1)} "
+            f"| {(res.get('corpora') or {}).get('100mb_prefix', {}).get('mb', '?'):g} MB "
+            f"| {_fmt(b['chars'])} | {_fmt(b['peak_rss_mb'])} | {_fmt(b['seconds'], 1)} "
             f"| {_fmt(b['cpu_seconds'], 1)} |", "",
             f"- {size_ratio:.2f}× the characters took {time_ratio:.2f}× the CPU time and {wall_ratio:.2f}× the wall "
             f"time; peak RSS went from {a['peak_rss_mb']:.0f} to {b['peak_rss_mb']:.0f} MB.",

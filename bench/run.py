@@ -111,6 +111,9 @@ def main() -> None:
                     help="corpora to run: eval, 10mb, 100mb, streaming (default: all)")
     ap.add_argument("--record-mb", type=float, default=2.0,
                     help="per-record vanilla and 1-worker prepkit run on this prefix of the 10 MB corpus")
+    ap.add_argument("--main-mb", type=float, default=None,
+                    help="vanilla batch and N-worker prepkit run on this prefix of the 10 MB corpus (default: all "
+                         "of it; use a prefix when the machine is too busy to finish)")
     ap.add_argument("--big-mb", type=float, default=20.0,
                     help="the 100 MB case runs prepkit on this prefix; the rest is extrapolated linearly")
     ap.add_argument("--ray", action="store_true", help="also run --engine ray on the eval texts")
@@ -161,8 +164,13 @@ def main() -> None:
         case("10mb_prefix", "vanilla_batch", vanilla, "batch", small)
         case("10mb_prefix", "prepkit_w1", prepkit, small, 1)
         case("10mb_prefix", f"prepkit_w{cores}", prepkit, small, cores)
-        case("10mb", "vanilla_batch", vanilla, "batch", c10)
-        case("10mb", f"prepkit_w{cores}", prepkit, c10, cores)
+        main_c = c10
+        if args.main_mb and args.main_mb < size10:
+            main_c = _prefix(c10, OUT / f"corpus-{size10:g}mb-prefix{args.main_mb:g}", args.main_mb)
+        recs, chars = _count(main_c)
+        results["corpora"]["10mb_main"] = {"mb": args.main_mb or size10, "records": recs, "chars": chars}
+        case("10mb", "vanilla_batch", vanilla, "batch", main_c)
+        case("10mb", f"prepkit_w{cores}", prepkit, main_c, cores)
     if want & {"100mb", "streaming"}:
         big_mb = 1.0 if args.quick else args.big_mb
         c100 = OUT / ("corpus-3mb" if args.quick else "corpus-100mb")
