@@ -269,6 +269,11 @@ def _routing_warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
                 out.append((base + ("labels",), f"no role in access.roles may read {', '.join(labels)}; these "
                             "chunks are unreadable"))
     d = policy.routing.default
+    v = policy.verification
+    routes = {r.route for r in rules} | {d.route}
+    if "finetune" in routes and not (v.original_values or v.pattern_rescan or v.full_rescan):
+        out.append((("verification",), "every check is off, yet records can reach finetune: nothing confirms "
+                    "anonymization worked before text is baked into model weights"))
     if d.labels and d.route != "rag":
         out.append((("routing", "default", "labels"), f"labels only apply to the rag route, not {d.route}"))
     return out
