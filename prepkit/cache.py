@@ -108,6 +108,8 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self.stored = 0
+        self.pruned = 0
+        self._used: set[bytes] = set()  # keys this run read or wrote; the rest are stale after a complete run
         fresh = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(path.parent, 0o700)
@@ -149,6 +151,7 @@ class ResultCache:
                 self.misses += 1
             else:
                 self.hits += 1
+                self._used.add(k)
         return out
 
     def _open(self, k: bytes, blob: bytes) -> Cached | None:
@@ -160,6 +163,7 @@ class ResultCache:
     def put(self, record: Record, findings: list[Finding], transformed: Transformed | None,
             verification: Verification) -> None:
         k = self.key(record)
+        self._used.add(k)
         nonce = os.urandom(12)
         self._pending.append((k, nonce + self._aead.encrypt(nonce, _encode(findings, transformed, verification), k)))
         if len(self._pending) >= self._batch:
@@ -183,14 +187,29 @@ class ResultCache:
     def entries(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM results").fetchone()[0])
 
-    def close(self) -> None:
+    def prune(self) -> int:
+        """Drop entries this run did not use (records since changed or removed), so the cache does not grow
+        without bound. Only after a complete run: an interrupted one has not seen every record."""
+        self.flush()
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (k BLOB PRIMARY KEY) WITHOUT ROWID")
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM used")
+        self.db.executemany("INSERT OR IGNORE INTO used (k) VALUES (?)", ((k,) for k in self._used))
+        cur = self.db.execute("DELETE FROM results WHERE k NOT IN (SELECT k FROM used)")
+        self.db.execute("COMMIT")
+        self.pruned = max(cur.rowcount, 0)
+        return self.pruned
+
+    def close(self, *, prune: bool = False) -> None:
         try:
             self.flush()
+            if prune:
+                self.prune()
         finally:
             self.db.close()
 
     def stats(self) -> dict[str, int]:
-        return {"hits": self.hits, "misses": self.misses, "stored": self.stored}
+        return {"hits": self.hits, "misses": self.misses, "stored": self.stored, "pruned": self.pruned}
 
 
 def replay(policy: Policy, record: Record, cached: Cached) -> Result:

@@ -163,7 +163,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
             engine.close()
 
     if cache is not None:
-        cache.close()
+        cache.close(prune=not interrupted)  # a complete run saw every record: entries it did not use are stale
     ft_stats = finetune.close(run={"routes": dict(stats.routes), "reasons": dict(stats.reasons),
                                    "inputs": [name for _, name in files]})
     stats.quarantined_written = quarantine.close()

@@ -52,7 +52,7 @@ def test_rerun_replays_everything_with_identical_outputs(runs):
     first, again = runs["first"].summary, runs["again"].summary
     n = first["records_in"] - first["routes"]["rejected"]
     failed = sum(first["errors"].values())  # failed-closed records are retried, never cached
-    assert first["cache"] == {"hits": 0, "misses": n, "stored": n - failed}
+    assert first["cache"] == {"hits": 0, "misses": n, "stored": n - failed, "pruned": 0}
     assert again["cache"]["hits"] == n - failed and again["cache"]["misses"] == failed
     assert runs["again_out"] == runs["first_out"]
     assert again["routes"] == first["routes"] and again["entities_before"] == first["entities_before"]
@@ -61,6 +61,7 @@ def test_rerun_replays_everything_with_identical_outputs(runs):
 def test_a_changed_record_is_the_only_miss_and_outputs_match_a_fresh_run(runs):
     changed = runs["changed"].summary
     assert changed["cache"]["misses"] == 1
+    assert changed["cache"]["pruned"] == 1  # the changed record's old entry is gone, the cache does not grow
     assert changed["cache"]["hits"] == runs["again"].summary["cache"]["hits"] - 1
     assert runs["changed_out"] == runs["fresh_out"]
     assert changed["routes"] == runs["fresh"].summary["routes"]
