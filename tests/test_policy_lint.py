@@ -51,11 +51,9 @@ def test_warnings_alone_do_not_stop_loading() -> None:
     load_policy(FIXTURES / "shadowed_rule.yaml")  # loads: a shadowed rule is a warning, not an error
 
 
-# default.yaml's detection section belongs to the detection work: at its default threshold 0.5, Presidio's
-# US_BANK_NUMBER and US_PASSPORT (0.4 at best, with a context word) are never reported, so its
-# government-and-bank-ids rule cannot fire on them. Fix: detection.thresholds {US_BANK_NUMBER: 0.4,
-# US_PASSPORT: 0.4}. Strict: this test fails once fixed, so the marker gets removed.
-_KNOWN = {"default": "US_BANK_NUMBER and US_PASSPORT never reach the 0.5 threshold (detection section)"}
+# Shipped policies with a known lint finding, as {stem: reason}; strict xfail, so a fix removes its entry.
+# (default.yaml's US_BANK_NUMBER/US_PASSPORT thresholds were fixed in its detection section.)
+_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("policy", [
