@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -18,6 +19,13 @@ os.environ.pop("PREPKIT_KEY_FILE", None)
 os.environ["PREPKIT_KEY"] = TEST_KEY
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+# Property tests explore with a fixed seed in the suite, so CI is reproducible; `HYPOTHESIS_PROFILE=explore`
+# searches fresh examples when hunting for bugs by hand.
+settings.register_profile("suite", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
