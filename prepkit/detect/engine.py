@@ -144,6 +144,8 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language])
 
 
+_NAME_LIKE = {"ORGANIZATION", "NRP", "LOCATION"}
+
 PatternScan = Callable[[str], list[tuple[int, int, str, float]]]
 
 
@@ -160,6 +162,8 @@ class Detector:
         self.overlap = overlap
         self.batch_size = batch_size
         self.allow = {a.casefold() for a in policy.detection.allow_list}
+        self._allow_rx = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(a) for a in sorted(self.allow, key=len,
+                                    reverse=True)) + r")(?!\w)") if self.allow else None
         # Every recognizer that does not need the NER pass (regex, deny lists, checksums, phonenumbers), for
         # the cheap verification re-scan.
         self._pattern_recognizers = [
@@ -190,7 +194,7 @@ class Detector:
         for (ri, si), per_window in raw.items():
             text = records[ri].segments[si].text
             for start, end, etype, score, name in merge_window_findings(per_window, extents[(ri, si)]):
-                if self._allowed(text[start:end]):
+                if self._allowed(text[start:end], etype):
                     continue
                 out[ri].append(Finding(si, start, end, etype, round(score, 4), name))
         for fl in out:
@@ -211,8 +215,15 @@ class Detector:
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
 
-    def _allowed(self, value: str) -> bool:
-        return value.strip().casefold() in self.allow
+    def _allowed(self, value: str, entity_type: str = "") -> bool:
+        v = value.strip().casefold()
+        if v in self.allow:
+            return True
+        # NER spans often run past an allow-listed name ("Northwind Analytics Pro"): a name-like span that holds
+        # an allowed term is the allowed thing, not a person.
+        if entity_type in _NAME_LIKE and self._allow_rx is not None:
+            return self._allow_rx.search(v) is not None
+        return False
 
     # -- cheap re-scan for verification ----------------------------------------------------------------------
     def pattern_scan(self, text: str) -> list[tuple[int, int, str, float]]:
@@ -221,7 +232,7 @@ class Detector:
         out: list[tuple[int, int, str, float]] = []
         for rec in self._pattern_recognizers:
             for r in rec.analyze(text, rec.supported_entities, None) or []:
-                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[r.start:r.end]):
+                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[r.start:r.end], r.entity_type):
                     out.append((r.start, r.end, r.entity_type, r.score))
         return out
 

@@ -326,6 +326,10 @@ _PHONE_RULES = [
                            rf"sms|call\s+(?:me\s+)?(?:on|at)|reach\s+me\s+(?:on|at)|answering\s+at|text\s+me\s+(?:on|at)|"
                            rf"messages\s+to|registered|number\s+is|contact\s+number|phone\s+number)\s*(?:no\.?|number|#)?"
                            rf"\s*[:=]?\s*{_PHONE}(?![\d-])", re.IGNORECASE), 0.7, "v", _phone_digits),
+    # North American shape without a cue: libphonenumber rejects unassigned area codes ("+1-471-349-7094x00949"),
+    # but a number of this shape is a phone number to a reader, and a missed phone number is a leak.
+    Rule("NANP shape", _rx(r"(?<![\w+])(?P<v>(?:\+?1[-. ])?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[-. ])\d{3}[-. ]\d{4}"
+                           r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?)(?![\w-])", re.IGNORECASE), 0.5, "v"),
     # A flat character class, not _PHONE's nested groups: this rule may start at every digit of a text.
     Rule("phone then label", _rx(r"(?<![\w+])(?P<v>\+?\(?\d[\d() ./-]{4,24}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?)\s?[-,]?\s?"
                                  r"(?:office|fax|mobile|cell|home|work|desk)\b", re.IGNORECASE), 0.7, "v",
