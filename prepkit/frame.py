@@ -26,9 +26,7 @@ def anonymize_column(df: pl.DataFrame, column: str, policy: Pipeline | LoadedPol
     texts: list[str | None] = []
     routes: list[str] = []
     for v, res in zip(values, pipe.process(records), strict=True):
-        if v is None:
-            texts.append(None)
-        elif res.transformed is None:
+        if v is None or res.transformed is None:
             texts.append(None)
         else:
             texts.append(res.transformed.texts[0])

@@ -50,9 +50,8 @@ def matches(when: When, record: Record, findings: list[Finding], verification: V
         return False
     if when.kind is not None and record.kind != when.kind:
         return False
-    if when.doc_type is not None:
-        if record.metadata.get(doc_type_field or "doc_type") not in when.doc_type:
-            return False
+    if when.doc_type is not None and record.metadata.get(doc_type_field or "doc_type") not in when.doc_type:
+        return False
     if when.field_equals:
         for k, want in when.field_equals.items():
             have = record.metadata.get(k)
@@ -62,9 +61,9 @@ def matches(when: When, record: Record, findings: list[Finding], verification: V
         updated = _as_date(record.metadata.get(updated_field or "updated"))
         if updated is None:
             return False
-        if when.updated_within_days is not None:
-            if ((today or dt.date.today()) - updated).days > when.updated_within_days:
-                return False
+        if when.updated_within_days is not None and \
+                ((today or dt.date.today()) - updated).days > when.updated_within_days:
+            return False
         if when.updated_before is not None and not updated < when.updated_before:
             return False
     if when.verification is not None:
