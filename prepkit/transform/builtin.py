@@ -55,10 +55,14 @@ class Replace(Operator):
 
 @register
 class Mask(Operator):
-    """Overwrite `count` characters (all by default) from the start, or from the end with `from_end`."""
+    """Overwrite `count` characters (all by default) from the start, or from the end with `from_end`.
+
+    `show_first`/`show_last` instead keep that many characters visible at each end whatever the value's length
+    (PCI DSS 3.4.1: at most the BIN and the last four digits of a card number).
+    """
 
     name = "mask"
-    params = {"chars": str, "count": int, "from_end": bool, "keep": str}
+    params = {"chars": str, "count": int, "from_end": bool, "keep": str, "show_first": int, "show_last": int}
 
     def check(self, params: dict[str, Any], entity_type: str = "") -> ParamProblems:
         out: ParamProblems = []
@@ -66,12 +70,23 @@ class Mask(Operator):
             out.append(("chars", "must be exactly one character"))
         if "count" in params and params["count"] < 1:
             out.append(("count", "must be at least 1"))
+        for k in ("show_first", "show_last"):
+            if k in params and params[k] < 0:
+                out.append((k, "must be 0 or more"))
+        if "count" in params and ("show_first" in params or "show_last" in params):
+            out.append(("count", "use either count or show_first/show_last, not both"))
         return out
 
     def apply(self, value: str, entity_type: str, params: dict[str, Any], ctx: DocContext) -> str:
         ch = params.get("chars", "*")
         keep = set(params.get("keep", ""))  # separators to leave visible, e.g. "-@."
         idx = [i for i, c in enumerate(value) if c not in keep]
+        if "show_first" in params or "show_last" in params:
+            first, last = params.get("show_first", 0), params.get("show_last", 0)
+            if first + last >= len(idx):  # too short to show anything safely
+                first = last = 0
+            chosen_idx = idx[first:len(idx) - last]
+            return "".join(ch if i in set(chosen_idx) else c for i, c in enumerate(value))
         count = params.get("count", len(idx))
         chosen = set(idx[-count:] if params.get("from_end", False) else idx[:count]) if count else set()
         return "".join(ch if i in chosen else c for i, c in enumerate(value))
