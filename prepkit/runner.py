@@ -35,6 +35,9 @@ class StrictInputError(Exception):
         self.rejected = rejected
         super().__init__(f"{rejected.location()}: {rejected.reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, should it ever cross a process boundary
+        return (StrictInputError, (self.rejected,))
+
 
 @dataclass
 class RunConfig:
@@ -117,9 +120,14 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     stats = _Stats()
     examples: list[dict[str, Any]] = []
 
+    strict_stop: list[Rejected] = []
+
     def on_rejected(rej: Rejected) -> None:
         if cfg.strict:
-            raise StrictInputError(rej)
+            # Not raised here: this runs inside the input generator, which a worker pool consumes from its own
+            # thread (an exception there hung the pool). The stream stops and the main loop raises below.
+            strict_stop.append(rej)
+            return
         rejected.add(rej)
         stats.count_rejected(rej)
         audit.append("rejected", source=rej.source, line=rej.line, field=rej.field, reason=rej.reason,
@@ -127,7 +135,10 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
 
     def stream() -> Iterator[Record | Rejected]:
         for path, name in files:
-            yield from read_file(path, name, opts)
+            for item in read_file(path, name, opts):
+                if strict_stop:
+                    return
+                yield item
 
     pending: deque[tuple[list[Record], list[Any]]] = deque()
 
@@ -156,6 +167,10 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
                     examples.append(_example(res))
             if progress:
                 progress(sum(r.record.char_count for r in results))
+        if strict_stop:
+            if cache is not None:
+                cache.close()  # keep the work done so far for the next run
+            raise StrictInputError(strict_stop[0])
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -149,6 +151,18 @@ def test_strict_stops_at_the_first_bad_record_with_exit_2(bad_run, tmp_path):
     assert res.exit_code == 2, res.output
     assert "bad/a_lines.jsonl:2" in res.output and "malformed JSON" in res.output
     assert "Traceback" not in res.output
+
+
+def test_strict_with_a_worker_pool_stops_too(tmp_path):
+    """The stop must not hang a process pool: the input generator runs in the pool's feeder thread. A real
+    subprocess, so a regression fails on the timeout instead of hanging the suite."""
+    (tmp_path / "a.jsonl").write_text("{not json\n" + json.dumps({"text": GOOD}) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PREPKIT_KEY_FILE"}
+    p = subprocess.run([sys.executable, "-c", "from prepkit.cli import main; main()", "run", "--policy",
+                        str(DEFAULT_POLICY), "--input", str(tmp_path / "a.jsonl"), "--out", str(tmp_path / "o"),
+                        "--strict", "--workers", "2", "--quiet"], env=env, capture_output=True, text=True, timeout=90)
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert "a.jsonl:1" in p.stderr and "malformed JSON" in p.stderr and "Traceback" not in p.stderr
 
 
 @pytest.mark.parametrize("which", ["policy", "input"])
