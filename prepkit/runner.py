@@ -383,7 +383,9 @@ def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, A
 def _write_manifest(out: Path, summary: dict[str, Any], checkpoint: dict[str, Any], loaded: LoadedPolicy) -> None:
     files = {}
     for p in sorted(out.rglob("*")):
-        if p.is_file() and p.name != "manifest.json" and not p.name.startswith("."):
+        rel = p.relative_to(out)
+        # hidden entries are internal (the result cache, temp files), not deliverables
+        if p.is_file() and p.name != "manifest.json" and not any(part.startswith(".") for part in rel.parts):
             files[p.relative_to(out).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
     _write_json(out / "manifest.json", {"run_id": summary["run_id"], "policy": loaded.identity,
                                         "audit_checkpoint": checkpoint, "files": files})

@@ -67,6 +67,11 @@ def test_a_changed_record_is_the_only_miss_and_outputs_match_a_fresh_run(runs):
     assert changed["routes"] == runs["fresh"].summary["routes"]
 
 
+def test_manifest_lists_deliverables_not_the_cache(runs):
+    files = json.loads((runs["out"] / "manifest.json").read_text())["files"]
+    assert files and not any(k.startswith(".") or "/." in k for k in files)
+
+
 def test_no_cache_writes_no_cache(runs):
     assert runs["fresh"].summary["cache"] is None
     assert not (runs["root"] / "fresh" / CACHE_DIR).exists()
