@@ -108,6 +108,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     rc_kill, _ = _start_and_signal(_cmd(inp, out), out, signal.SIGKILL, at_least=64)
     after_kill = _cached(out)
     leftovers = sorted(p.name for p in out.rglob(".*.tmp-*"))
+    real_after_kill = [rel for rel in OUTPUTS + ["summary.json", "manifest.json"] if (out / rel).exists()]
     rc_int, int_stdout = _start_and_signal(_cmd(inp, out, "--resume"), out, signal.SIGINT,
                                            at_least=after_kill + 64)
     final = subprocess.run(_cmd(inp, out, "--resume"), env=_env(), cwd=ROOT, capture_output=True, text=True,
@@ -116,7 +117,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assert ref.returncode == 0, ref_stderr[-2000:]
     assert final.returncode == 0, final.stderr[-2000:]
     return {"inp": inp, "ref": ref_out, "out": out, "rc_kill": rc_kill, "after_kill": after_kill,
-            "leftovers": leftovers, "rc_int": rc_int, "int_summary": json.loads(int_stdout),
+            "leftovers": leftovers, "real_after_kill": real_after_kill, "rc_int": rc_int, "int_summary": json.loads(int_stdout),
             "final": json.loads(final.stdout), "reference": json.loads(ref_stdout)}
 
 
@@ -147,7 +148,10 @@ def test_no_record_twice_none_missing(runs):
 
 
 def test_killed_run_leaves_only_temp_files_and_they_are_cleaned(runs):
-    # A killed run never leaves a half-written output under its real name; its temp files are removed later.
+    # A killed run never leaves a half-written output under its real name, only hidden temp files...
+    assert runs["real_after_kill"] == []
+    assert any(name.startswith(".train.jsonl.tmp-") for name in runs["leftovers"]), runs["leftovers"]
+    # ...which a later run removes.
     assert not any(p.name.startswith(".") and ".tmp-" in p.name for p in runs["out"].rglob("*"))
 
 
