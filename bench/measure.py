@@ -1,7 +1,8 @@
 """Run one case as a child process and measure wall time, peak RSS and CPU time of its whole process tree.
 
 Peak RSS is the peak of the *sum* over the tree (driver + workers), polled every 0.1 s; CPU time sums the last
-seen user+system time of every process in the tree. CPU time is the steadier figure on a shared machine: wall
+seen user+system time of every process in the tree
+(each process's own time, last seen up to 0.1 s before it exits). CPU time is the steadier figure on a shared machine: wall
 time depends on what else runs.
 """
 
@@ -41,7 +42,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float 
                 with p.oneshot():
                     total += p.memory_info().rss
                     t = p.cpu_times()
-                    cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                    # own time only: children_* would count reaped workers a second time
+                    cpu[p.pid] = t.user + t.system
             except psutil.Error:
                 continue
         peak = max(peak, total)

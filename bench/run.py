@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--big-mb", type=float, default=20.0,
                     help="the 100 MB case runs prepkit on this prefix; the rest is extrapolated linearly")
     ap.add_argument("--ray", action="store_true", help="also run --engine ray on the eval texts")
+    ap.add_argument("--skip-done", action="store_true",
+                    help="keep cases already in bench/out/results.json (resume an interrupted bench)")
     args = ap.parse_args()
     cores = cpu_count()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -133,6 +135,8 @@ def main() -> None:
             write_results(results, ROOT / "bench" / "RESULTS.md")
 
     def case(corpus_name: str, name: str, fn: Any, *a: Any, **kw: Any) -> None:
+        if args.skip_done and name in results.get(corpus_name, {}):
+            return
         print(f"[bench] {corpus_name} / {name} ...", file=sys.stderr, flush=True)
         row = fn(*a, **kw)
         row["load_avg"] = round(os.getloadavg()[0], 2)
