@@ -68,6 +68,7 @@ EXPECTED = [
     ("latin1.txt", None, None, "invalid UTF-8"),
     ("ragged.csv", 3, None, "ragged row: 2 fields, header has 3"),
     ("ragged.csv", 4, None, "empty record"),
+    ("ragged.csv", 5, "body", "NUL bytes"),
     ("table.parquet", 2, None, "text is null or empty"),
     ("gone.jsonl", None, None, "broken symbolic link"),
     ("pipe.jsonl", None, None, "not a regular file"),
@@ -86,7 +87,8 @@ def make_bad_folder(root: Path) -> Path:
     (d / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (d / "latin1.txt").write_bytes("Caf\u00e9 M\u00fcller \u00e0 la carte".encode("latin-1"))
     (d / "notes.md").write_text("# Notes\n\n" + GOOD + "\n", encoding="utf-8")
-    (d / "ragged.csv").write_text(f"id,body,team\nr1,{GOOD},ops\nr2,only two\nr3,,\n", encoding="utf-8")
+    (d / "ragged.csv").write_text(f"id,body,team\nr1,{GOOD},ops\nr2,only two\nr3,,\nr4,nul \x00 here,ops\n",
+                                  encoding="utf-8")
     table = pa.table({"id": ["p1", "p2"], "text": [GOOD, None]})
     pq.write_table(table, d / "table.parquet")
     os.symlink(d / "does-not-exist.jsonl", d / "gone.jsonl")

@@ -144,9 +144,10 @@ def _looks_binary(path: Path) -> bool:
 
 
 # -- decoding ---------------------------------------------------------------------------------------------
-def _decode(data: bytes, opts: InputOptions) -> tuple[str | None, str | None]:
-    """(text, problem). Invalid UTF-8 is rejected unless the policy allows replacement; NUL bytes always are."""
-    if b"\x00" in data:
+def _decode(data: bytes, opts: InputOptions, *, allow_nul: bool = False) -> tuple[str | None, str | None]:
+    """(text, problem). Invalid UTF-8 is rejected unless the policy allows replacement; NUL bytes always are
+    (`allow_nul`: the caller rejects the affected rows itself)."""
+    if not allow_nul and b"\x00" in data:
         return None, "contains NUL bytes (binary data?); expected UTF-8 text"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -262,7 +263,7 @@ def _has_surrogate(text: str) -> bool:
 def _read_csv(path: Path, name: str, opts: InputOptions) -> Iterator[Record | Rejected]:
     with path.open("rb") as fb:
         data = fb.read()
-    text, problem = _decode(data, opts)
+    text, problem = _decode(data, opts, allow_nul=True)  # a stray NUL rejects its row, not the file
     if text is None:
         yield Rejected(name, None, None, problem or "undecodable", sha256(data))
         return
@@ -303,6 +304,10 @@ def _read_csv(path: Path, name: str, opts: InputOptions) -> Iterator[Record | Re
         digest = sha256(delim.join(row))
         if len(row) != len(header):
             yield Rejected(name, line, None, f"ragged row: {len(row)} fields, header has {len(header)}", digest)
+            continue
+        nul = next((h for h, c in zip(header, row, strict=True) if "\x00" in c), None)
+        if nul is not None:
+            yield Rejected(name, line, nul, "contains NUL bytes; expected UTF-8 text", digest)
             continue
         values = dict(zip(header, row, strict=True))
         rid = values.get(opts.id_field) or f"{name}:{line}"
