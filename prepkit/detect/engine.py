@@ -115,6 +115,14 @@ def _builtin(language: str) -> list[EntityRecognizer]:
     return builtin_recognizers(language)
 
 
+def _case_mode(text: str) -> str | None:
+    try:
+        from prepkit.detect.recognizers import case_mode
+    except ImportError:
+        return None
+    return case_mode(text)
+
+
 def _refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     try:
         from prepkit.detect.recognizers import refine
@@ -145,6 +153,13 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
 
 
 _NAME_LIKE = {"ORGANIZATION", "NRP", "LOCATION"}
+# Types whose NER recall depends on capitals; the truecased pass adds only these.
+_RECASED_TYPES = {"PERSON"}
+
+
+def _from_ner(r: RecognizerResult) -> bool:
+    return (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) == "SpacyRecognizer"
+
 
 PatternScan = Callable[[str], list[tuple[int, int, str, float]]]
 
@@ -179,15 +194,18 @@ class Detector:
     def detect(self, records: Sequence[Record]) -> list[list[Finding]]:
         """Findings per record, in record order; each finding addresses (segment, start, end)."""
         jobs: list[tuple[int, int, int, str]] = []  # (record idx, segment idx, window offset, text)
+        modes: list[str | None] = []  # the segment's case habit, one decision for all its windows
         for ri, rec in enumerate(records):
             for si, seg in enumerate(rec.segments):
                 if not seg.text.strip():
                     continue
+                mode = _case_mode(seg.text) if self.policy.detection.builtin_recognizers else None
                 for off, piece in windows(seg.text, self.window, self.overlap):
                     jobs.append((ri, si, off, piece))
+                    modes.append(mode)
         raw: dict[tuple[int, int], list[list[tuple[int, Any]]]] = {}
         extents: dict[tuple[int, int], list[tuple[int, int]]] = {}  # windows' (start, end), for stitching
-        for (ri, si, off, piece), results in zip(jobs, self._analyze_texts([j[3] for j in jobs]), strict=True):
+        for (ri, si, off, piece), results in zip(jobs, self._analyze_texts([j[3] for j in jobs], modes), strict=True):
             raw.setdefault((ri, si), []).append([(off, r) for r in results])
             extents.setdefault((ri, si), []).append((off, off + len(piece)))
         out: list[list[Finding]] = [[] for _ in records]
@@ -201,19 +219,42 @@ class Detector:
             fl.sort(key=lambda f: (f.segment, f.start, f.end, f.entity_type))
         return out
 
-    def _analyze_texts(self, texts: list[str]) -> list[list[RecognizerResult]]:
+    def _analyze_texts(self, texts: list[str], modes: Sequence[str | None] = ()) -> list[list[RecognizerResult]]:
+        """Findings per text; `modes` (per text, see recognizers.case_mode) sends lower-case / ALL-CAPS texts
+        through NER a second time as a truecased copy."""
         det = self.policy.detection
         results: list[list[RecognizerResult]] = []
         artifacts = self.analyzer.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
-        for text, nlp_artifacts in artifacts:
+        recased = self._recased_ner(texts, modes) if any(modes) else {}
+        for i, (text, nlp_artifacts) in enumerate(artifacts):
             found = self.analyzer.analyze(
                 text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
                 score_threshold=min([det.default_threshold, *det.thresholds.values()]),
             )
+            if i in recased:  # NER on the truecased copy fills in where the original's NER found nothing
+                ner = [r for r in found if _from_ner(r)]
+                found.extend(r for r in recased[i] if not any(r.start < o.end and o.start < r.end for o in ner))
             if det.builtin_recognizers:  # prepkit's false-positive filters go with its recognizers
                 found = _refine(text, found)
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
+
+    def _recased_ner(self, texts: list[str], modes: Sequence[str | None]) -> dict[int, list[RecognizerResult]]:
+        """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets)."""
+        from prepkit.detect.recognizers import truecase
+
+        copies = {i: c for i, (t, m) in enumerate(zip(texts, modes, strict=True)) if (c := truecase(t, m)) is not None}
+        ner = [r for r in self.analyzer.registry.get_recognizers(self.language, entities=self.entities)
+               if isinstance(r, SpacyRecognizer)]
+        if not copies or not ner:
+            return {}
+        out: dict[int, list[RecognizerResult]] = {}
+        batch = self.analyzer.nlp_engine.process_batch(list(copies.values()), self.language,
+                                                       batch_size=self.batch_size)
+        for i, (_, arts) in zip(copies, batch, strict=True):
+            out[i] = [r for rec in ner for r in rec.analyze(texts[i], self.entities, arts) or []
+                      if r.entity_type in _RECASED_TYPES]
+        return out
 
     def _allowed(self, value: str, entity_type: str = "") -> bool:
         v = value.strip().casefold()

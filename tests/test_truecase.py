@@ -1,0 +1,53 @@
+"""Lower-case and ALL-CAPS texts also go through NER as a truecased copy; one unknown capitalized word that the
+small model calls an ORG is reported as a PERSON."""
+
+from __future__ import annotations
+
+import pytest
+from presidio_analyzer import RecognizerResult
+
+from prepkit.detect.recognizers import case_mode, refine, truecase
+from prepkit.records import Record, Segment
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("had lunch with priya ramanathan and her brother today", "lower"),
+    ("RT @ SomeAccount : i dare you to tell me this is not them https://t.co/AbCdEf", "lower"),  # links/handles
+    ("CALL DMITRI VOLKOV BEFORE FRIDAY", "upper"),
+    ("The meeting with Priya Ramanathan went well. She sent the notes on Monday.", None),
+    ("ok", None),
+])
+def test_case_mode(text: str, mode: str | None) -> None:
+    assert case_mode(text) == mode
+
+
+def test_truecase_keeps_offsets_and_function_words() -> None:
+    text = "CALL DMITRI VOLKOV, don't wait for the bank"
+    copy = truecase(text.lower(), "lower")
+    assert copy is not None and len(copy) == len(text)
+    assert copy == "call Dmitri Volkov, don't Wait for the Bank"  # stop words ("call", "for") and "don't" stay
+    assert truecase("CALL DMITRI VOLKOV", "upper") == "call Dmitri Volkov"
+    assert truecase("anything", None) is None
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("had lunch with priya ramanathan and her brother today", "priya ramanathan"),
+    ("just talked to dmitri volkov about the contract", "dmitri volkov"),
+    ("CALL DMITRI VOLKOV BEFORE FRIDAY", "DMITRI VOLKOV"),
+])
+def test_names_in_lowercase_or_shouted_text_are_found(default_pipeline, text: str, name: str) -> None:
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    start = text.index(name)
+    assert any(f.entity_type == "PERSON" and f.start <= start and f.end >= start + len(name) for f in found), found
+
+
+def test_a_lone_capitalized_org_guess_is_a_person_but_acronyms_and_org_words_stay() -> None:
+    text = "Corbyn met NASA and Acme Corporation"
+
+    def ner(start: int, end: int) -> RecognizerResult:
+        return RecognizerResult("ORGANIZATION", start, end, 0.85,
+                                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "SpacyRecognizer"})
+
+    out = refine(text, [ner(0, 6), ner(11, 15), ner(20, 36)])
+    assert [(text[r.start:r.end], r.entity_type) for r in out] == [
+        ("Corbyn", "PERSON"), ("NASA", "ORGANIZATION"), ("Acme Corporation", "ORGANIZATION")]
