@@ -51,3 +51,16 @@ def test_a_lone_capitalized_org_guess_is_a_person_but_acronyms_and_org_words_sta
     out = refine(text, [ner(0, 6), ner(11, 15), ner(20, 36)])
     assert [(text[r.start:r.end], r.entity_type) for r in out] == [
         ("Corbyn", "PERSON"), ("NASA", "ORGANIZATION"), ("Acme Corporation", "ORGANIZATION")]
+
+
+@pytest.mark.parametrize(("text", "name"), [("Jacob lives on the third floor.", "Jacob"),
+                                            ("Okonkwo said the club would pay.", "Okonkwo")])
+def test_a_name_opening_a_sentence_before_a_verb_is_found(default_pipeline, text: str, name: str) -> None:
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    assert any(f.entity_type == "PERSON" and f.start == 0 and f.end >= len(name) for f in found), found
+
+
+def test_a_common_word_opening_a_sentence_is_not_a_name(default_pipeline) -> None:
+    text = "Thanks for the update. Great work on the report. Hope you are well."
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    assert not [f for f in found if f.entity_type == "PERSON"], found

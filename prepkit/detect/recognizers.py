@@ -414,6 +414,15 @@ def _initial(tok: Any) -> bool:
     return len(t) == 1 and t.isupper()
 
 
+def _possessive_or_verb_after(doc: Any, j: int) -> bool:
+    """A lone capitalized word opening a sentence is a name when a verb or a possessive follows it ("Jacob lives
+    on...", "Trump's budget"); a capitalized common word opening a sentence is mostly followed by something else."""
+    if j >= len(doc):
+        return False
+    nxt = doc[j]
+    return nxt.text in {"'s", "’s", "'", "’"} or (nxt.pos_ in {"VERB", "AUX"} and nxt.text.islower())
+
+
 def _sentence_start(doc: Any, i: int) -> bool:
     k = i - 1
     while k >= 0 and (doc[k].is_space or doc[k].text in {"?", "??", "???"}):
@@ -469,7 +478,8 @@ class ProperNounRecognizer(LocalRecognizer):
                 else:
                     break
             speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
-            if j == i + 1 and not speaker and not (tagged and _name_like(tok)) and _sentence_start(doc, i):
+            if j == i + 1 and not speaker and not (tagged and _name_like(tok)) and _sentence_start(doc, i) \
+                    and not _possessive_or_verb_after(doc, j):
                 i = j
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
