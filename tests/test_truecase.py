@@ -64,3 +64,12 @@ def test_a_common_word_opening_a_sentence_is_not_a_name(default_pipeline) -> Non
     text = "Thanks for the update. Great work on the report. Hope you are well."
     found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
     assert not [f for f in found if f.entity_type == "PERSON"], found
+
+
+def test_headline_case_single_capitalized_words_are_not_names(default_pipeline) -> None:
+    text = "Sound Crazy When I Say This But I Can Not Hang With People Who Do Not Smoke"
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    assert not [f for f in found if f.detector == "PrepkitProperNounRecognizer" and " " not in text[f.start:f.end]]
+    # the same words in a normal sentence: "Hang" alone mid-sentence is still taken (a capital there is a signal)
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", "We met Hang at the station.")])])[0]
+    assert any(f.entity_type == "PERSON" for f in found), found

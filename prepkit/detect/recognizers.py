@@ -423,6 +423,13 @@ def _possessive_or_verb_after(doc: Any, j: int) -> bool:
     return nxt.text in {"'s", "’s", "'", "’"} or (nxt.pos_ in {"VERB", "AUX"} and nxt.text.islower())
 
 
+def _headline_case(doc: Any) -> bool:
+    """Title Case Like A Headline: function words inside sentences carry capitals too, so a capital says nothing."""
+    stops = [t for t in doc if t.is_stop and t.is_alpha and len(t.text) > 1 and t.text.lower() != "i"
+             and not _sentence_start(doc, t.i)]
+    return len(stops) >= 3 and sum(t.text[0].isupper() for t in stops) >= 0.5 * len(stops)
+
+
 def _sentence_start(doc: Any, i: int) -> bool:
     k = i - 1
     while k >= 0 and (doc[k].is_space or doc[k].text in {"?", "??", "???"}):
@@ -456,6 +463,7 @@ class ProperNounRecognizer(LocalRecognizer):
         doc = getattr(nlp_artifacts, "tokens", None)
         if doc is None:
             return []
+        headline = _headline_case(doc)
         tagged = doc.has_annotation("TAG")
         name_like = (lambda t: _name_like(t) or _title_like(t)) if tagged else _title_like
         covered: set[int] = set()
@@ -478,8 +486,8 @@ class ProperNounRecognizer(LocalRecognizer):
                 else:
                     break
             speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
-            if j == i + 1 and not speaker and not (tagged and _name_like(tok)) and _sentence_start(doc, i) \
-                    and not _possessive_or_verb_after(doc, j):
+            if j == i + 1 and not speaker and (headline or not (tagged and _name_like(tok)) and _sentence_start(
+                    doc, i) and not _possessive_or_verb_after(doc, j)):
                 i = j
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
