@@ -116,5 +116,5 @@ def test_every_output_file_is_owner_only(canary_run):
         mode = stat.S_IMODE(os.lstat(p).st_mode)
         if p.is_file():
             assert mode & 0o077 == 0, f"{p.relative_to(out)} is {oct(mode)}"
-    for d in (out, out / "finetune", out / "quarantine", out / ".cache"):
+    for d in (out, out / "finetune", out / "quarantine", out / ".cache", out / "rag"):
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, d

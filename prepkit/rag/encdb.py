@@ -23,7 +23,8 @@ def connect(path: Path, key: bytes, *, create: bool, what: str, cache_mb: int = 
         raise EncryptedDBError(f"{path}: no {what} here")
     fresh = not path.exists()
     if fresh:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is masked by the umask and ignored for existing folders
     flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
     try:
         conn = apsw.Connection(str(path), flags=flags)
