@@ -73,3 +73,14 @@ def test_headline_case_single_capitalized_words_are_not_names(default_pipeline) 
     # the same words in a normal sentence: "Hang" alone mid-sentence is still taken (a capital there is a signal)
     found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", "We met Hang at the station.")])])[0]
     assert any(f.entity_type == "PERSON" for f in found), found
+
+
+def test_a_person_guess_after_a_place_preposition_is_a_location() -> None:
+    text = "We had dinner at Olive Garden with Maria"
+
+    def ner(start: int, end: int) -> RecognizerResult:
+        return RecognizerResult("PERSON", start, end, 0.85,
+                                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "SpacyRecognizer"})
+
+    out = refine(text, [ner(17, 29), ner(35, 40)])
+    assert [(text[r.start:r.end], r.entity_type) for r in out] == [("Olive Garden", "LOCATION"), ("Maria", "PERSON")]

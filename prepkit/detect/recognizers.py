@@ -608,14 +608,18 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
                 continue
         if r.entity_type in _NER_TYPES and _URLISH.search(text[r.start:r.end]):
             continue  # NER models tag links as names; the URL recognizer owns those
-        if r.entity_type == "ORGANIZATION" and _recognizer(r) == "SpacyRecognizer" and text[r.start].isupper() and _LONE_NAME.fullmatch(
-                text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]):
+        if r.entity_type == "ORGANIZATION" and _recognizer(r) == "SpacyRecognizer" and text[r.start].isupper() \
+                and _LONE_NAME.fullmatch(text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]):
             r.entity_type = "PERSON"  # the small model's ORG for one unknown capitalized word is more often a name
+        elif r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _AT_PLACE.search(
+                text, max(0, r.start - 20), r.start):
+            r.entity_type = "LOCATION"  # "lives in Kerry", "dinner at Olive Garden": people are not "in" a person
         out.append(r)
     return _merge_same_type(out)
 
 
 _URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
+_AT_PLACE = re.compile(r"(?i)\b(?:in|at|near|into|across|around|visiting|visit)\s+(?:the\s+)?$")
 _LONE_NAME = re.compile(r"[^\W\d_][^\W\d_A-Z]+")  # one capitalized word, no acronym ("Corbyn", not "NASA")
 
 
