@@ -84,3 +84,10 @@ def test_a_person_guess_after_a_place_preposition_is_a_location() -> None:
 
     out = refine(text, [ner(17, 29), ner(35, 40)])
     assert [(text[r.start:r.end], r.entity_type) for r in out] == [("Olive Garden", "LOCATION"), ("Maria", "PERSON")]
+
+
+def test_a_handle_naming_an_outlet_is_an_organization(default_pipeline) -> None:
+    text = "thanks @ CitySportsRadio and @ jdoe_1987 for the coverage"
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    got = {text[f.start:f.end]: f.entity_type for f in found if f.detector == "PrepkitHandleRecognizer"}
+    assert got == {"CitySportsRadio": "ORGANIZATION", "jdoe_1987": "PERSON"}

@@ -611,6 +611,8 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
         if r.entity_type == "ORGANIZATION" and _recognizer(r) == "SpacyRecognizer" and text[r.start].isupper() \
                 and _LONE_NAME.fullmatch(text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]):
             r.entity_type = "PERSON"  # the small model's ORG for one unknown capitalized word is more often a name
+        elif _recognizer(r) == "PrepkitHandleRecognizer" and _ORG_HANDLE.search(text[r.start:r.end]):
+            r.entity_type = "ORGANIZATION"  # @nytimes, @CBSSports: an outlet's or a company's account
         elif r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _AT_PLACE.search(
                 text, max(0, r.start - 20), r.start):
             r.entity_type = "LOCATION"  # "lives in Kerry", "dinner at Olive Garden": people are not "in" a person
@@ -619,6 +621,9 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
 
 
 _URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
+# Words that name a media outlet, company or team account inside a handle (anywhere: handles have no spaces).
+_ORG_HANDLE = re.compile(r"(?i)news|radio|tv$|fm$|official|hq$|daily|magazine|mag$|times|post$|sports?$|fc$|club|"
+                         r"team|inc$|media|records|network|press$|journal|weekly|store|shop$|studios?$|channel|music")
 _AT_PLACE = re.compile(r"(?i)\b(?:in|at|near|into|across|around|visiting|visit)\s+(?:the\s+)?$")
 _LONE_NAME = re.compile(r"[^\W\d_][^\W\d_A-Z]+")  # one capitalized word, no acronym ("Corbyn", not "NASA")
 
