@@ -91,3 +91,14 @@ def test_a_handle_naming_an_outlet_is_an_organization(default_pipeline) -> None:
     found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
     got = {text[f.start:f.end]: f.entity_type for f in found if f.detector == "PrepkitHandleRecognizer"}
     assert got == {"CitySportsRadio": "ORGANIZATION", "jdoe_1987": "PERSON"}
+
+
+def test_common_abbreviations_are_not_organizations() -> None:
+    text = "my SSN is below and LOL at Acme"
+
+    def ner(start: int, end: int) -> RecognizerResult:
+        return RecognizerResult("ORGANIZATION", start, end, 0.85,
+                                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "SpacyRecognizer"})
+
+    out = refine(text, [ner(3, 6), ner(20, 23), ner(27, 31)])
+    assert [text[r.start:r.end] for r in out] == ["Acme"]

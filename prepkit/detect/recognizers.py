@@ -608,6 +608,8 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
                 continue
         if r.entity_type in _NER_TYPES and _URLISH.search(text[r.start:r.end]):
             continue  # NER models tag links as names; the URL recognizer owns those
+        if r.entity_type in _NER_TYPES and text[r.start:r.end].upper() in _COMMON_ACRONYMS:
+            continue  # "my SSN is", "the ATM", "LOL": the small model calls any short all-caps word an ORG
         if r.entity_type == "ORGANIZATION" and _recognizer(r) == "SpacyRecognizer" and text[r.start].isupper() \
                 and _LONE_NAME.fullmatch(text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]):
             r.entity_type = "PERSON"  # the small model's ORG for one unknown capitalized word is more often a name
@@ -624,6 +626,12 @@ _URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
 # Words that name a media outlet, company or team account inside a handle (anywhere: handles have no spaces).
 _ORG_HANDLE = re.compile(r"(?i)news|radio|tv$|fm$|official|hq$|daily|magazine|mag$|times|post$|sports?$|fc$|club|"
                          r"team|inc$|media|records|network|press$|journal|weekly|store|shop$|studios?$|channel|music")
+# Abbreviations of forms, banking and chat that are nobody's name.
+_COMMON_ACRONYMS = {
+    "SSN", "ATM", "PIN", "ID", "DOB", "ZIP", "FAQ", "ASAP", "FYI", "LOL", "LMAO", "OMG", "IMO", "IMHO", "TBH", "BTW",
+    "DM", "PM", "AM", "AMA", "ITT", "TIL", "ELI5", "TL;DR", "TLDR", "IRL", "AFAIK", "IDK", "SMH", "OK",
+    "CEO", "CFO", "CTO", "HR", "IT", "PDF", "URL", "USB", "PC", "TV", "DIY", "ETA", "RSVP", "NB", "PS", "VIP",
+}
 _AT_PLACE = re.compile(r"(?i)\b(?:in|at|near|into|across|around|visiting|visit)\s+(?:the\s+)?$")
 _LONE_NAME = re.compile(r"[^\W\d_][^\W\d_A-Z]+")  # one capitalized word, no acronym ("Corbyn", not "NASA")
 
