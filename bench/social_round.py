@@ -25,19 +25,25 @@ from prepkit.policy import load_policy  # noqa: E402
 from prepkit.records import Record, Segment  # noqa: E402
 
 DATASETS = ("presidio_synth", "wnut17_test")
-ORIG = (eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case)
+ORIG = (eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case, rc._AT_PLACE,
+        rc._ORG_HANDLE, rc._COMMON_ACRONYMS)
+NEVER = re.compile(r"(?!)")
 
 
 def _reset() -> None:
-    eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case = ORIG
+    (eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case, rc._AT_PLACE, rc._ORG_HANDLE,
+     rc._COMMON_ACRONYMS) = ORIG
 
 
 VARIANTS: dict[str, Callable[[], None]] = {
     "all on": lambda: None,
     "- truecased NER pass": lambda: setattr(eng, "_case_mode", lambda t: None),
-    "- lone-word ORG -> PERSON": lambda: setattr(rc, "_LONE_NAME", re.compile(r"(?!)")),
+    "- lone-word ORG -> PERSON": lambda: setattr(rc, "_LONE_NAME", NEVER),
     "- sentence-initial name before a verb": lambda: setattr(rc, "_possessive_or_verb_after", lambda d, j: False),
     "- headline-case rule": lambda: setattr(rc, "_headline_case", lambda d: False),
+    "- PERSON after in/at/near -> LOCATION": lambda: setattr(rc, "_AT_PLACE", NEVER),
+    "- outlet/company handle -> ORGANIZATION": lambda: setattr(rc, "_ORG_HANDLE", NEVER),
+    "- common abbreviations are no names": lambda: setattr(rc, "_COMMON_ACRONYMS", set()),
 }
 
 
