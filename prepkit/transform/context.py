@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,10 @@ from faker import Faker
 
 from prepkit.keys import KeyRing
 from prepkit.transform.crypto import encryption_key
-from prepkit.transform.match import Haystack, Needle
+from prepkit.transform.match import _DIGIT_RUN, Haystack, Needle
 from prepkit.transform.subjects import normalize
+
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -86,6 +89,41 @@ class DocContext:
         return seen.setdefault(normalize(value, entity_type), len(seen) + 1)
 
     def is_real(self, candidate: str) -> bool:
-        """True when a real value of the record occurs in `candidate` (the same search the verifier runs)."""
+        """True when a real value of the record occurs in `candidate` (the same search the verifier runs).
+
+        Only needles that could occur are tried (their first word is a word of the candidate, or their digits a
+        stretch of its digits): a long document has thousands of real values and thousands of surrogates, and
+        trying every pair made transformation quadratic.
+        """
         h = Haystack(candidate)
-        return any(n.found_in(h) for n in self.needles)
+        by_word, by_digits, rest = self._needle_index()
+        words = set(_WORD.findall(h.text))
+        cands: list[Needle] = [n for w in words for n in by_word.get(w, ())]
+        runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(h.text)]
+        for run in runs:
+            for i in range(len(run)):
+                for j in range(i + 1, len(run) + 1):
+                    cands.extend(by_digits.get(run[i:j], ()))
+        return any(n.found_in(h) for n in cands) or any(n.found_in(h) for n in rest)
+
+    def _needle_index(self) -> tuple[dict[str, list[Needle]], dict[str, list[Needle]], list[Needle]]:
+        idx = self.scratch.get("_needle_index")
+        if idx is not None and idx[0] == len(self.needles):
+            return idx[1]
+        by_word: dict[str, list[Needle]] = {}
+        by_digits: dict[str, list[Needle]] = {}
+        rest: list[Needle] = []
+        for n in self.needles:
+            if not n.searchable:
+                continue
+            if n.digits is not None:
+                by_digits.setdefault(n.digits, []).append(n)
+                continue
+            first = _WORD.search(n.text)
+            if first is None:
+                rest.append(n)
+            else:
+                by_word.setdefault(first.group(), []).append(n)
+        built = (by_word, by_digits, rest)
+        self.scratch["_needle_index"] = (len(self.needles), built)
+        return built

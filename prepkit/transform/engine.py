@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from prepkit.keys import KeyRing
@@ -47,24 +46,68 @@ _MIN_PROPAGATE_CHARS = 3  # "Al", "Jo": too short to chase through a record
 _MIN_PROPAGATE_DIGITS = 6
 
 
+_WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
+
+
+class _SegmentIndex:
+    """Where each word and each digit group of one segment starts, so other mentions of a value are looked up
+    instead of searched for: a long document has thousands of values, and a regex pass per value over the whole
+    text made propagation quadratic."""
+
+    __slots__ = ("text", "taken", "_words", "_digits")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.taken = bytearray(len(text))  # 1 where a kept or propagated span already is
+        self._words: dict[str, list[int]] | None = None
+        self._digits: dict[str, list[int]] | None = None
+
+    def words(self) -> dict[str, list[int]]:
+        if self._words is None:
+            self._words = {}
+            for m in _WORD.finditer(self.text):
+                self._words.setdefault(m.group().casefold(), []).append(m.start())
+        return self._words
+
+    def digit_groups(self) -> dict[str, list[int]]:
+        """First six digits of the digits from each digit group on (separators skipped) -> group starts."""
+        if self._digits is None:
+            self._digits = {}
+            groups = list(_DIGITS.finditer(self.text))
+            for i, m in enumerate(groups):
+                key = m.group()
+                j = i + 1
+                while len(key) < _MIN_PROPAGATE_DIGITS and j < len(groups) and groups[j].start() - groups[j - 1].end() <= 2:
+                    key += groups[j].group()
+                    j += 1
+                self._digits.setdefault(key[:_MIN_PROPAGATE_DIGITS], []).append(m.start())
+        return self._digits
+
+    def free(self, s: int, e: int) -> bool:
+        return not any(self.taken[s:e])
+
+    def take(self, s: int, e: int) -> None:
+        self.taken[s:e] = b"\x01" * (e - s)
+
+
 def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
     """Other mentions of a detected value that the detector missed ("MARIA  LOPEZ" after "Maria Lopez").
 
     A value is found case- and whitespace-insensitively on word boundaries, or for number-like types as a run of
     the same digits in any layout. New spans never overlap detected ones; they carry score 0 and detector
     "propagate". This turns the commonest leak (a second mention NER skipped) into a replacement, not a failure.
+    Candidates come from a per-segment index of word and digit-group starts, each confirmed with the value's
+    pattern at that position, so the cost grows with the text plus the mentions, not their product.
     """
-    taken: dict[int, list[tuple[int, int]]] = {}
+    segs = [_SegmentIndex(s.text) for s in record.segments]
     for f in kept:
-        taken.setdefault(f.segment, []).append((f.start, f.end))
+        segs[f.segment].take(f.start, f.end)
     extra: list[Finding] = []
     values = [record.segments[f.segment].text[f.start:f.end] for f in kept]
-    keys = [(f.entity_type, normalize(v, f.entity_type)) for f, v in zip(kept, values, strict=True)]
-    detected = Counter(keys)
-    folded: list[str] | None = None
-    digit_only: list[str] | None = None
     seen: set[tuple[str, str]] = set()
-    for f, value, key in zip(kept, values, keys, strict=True):
+    for f, value in zip(kept, values, strict=True):
+        key = (f.entity_type, normalize(value, f.entity_type))
         if key in seen or not identifying(value, f.entity_type):
             continue
         seen.add(key)
@@ -72,32 +115,27 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
         numeric = f.entity_type in _DIGITY and len(digits) >= _MIN_PROPAGATE_DIGITS
         if not numeric and len(value.strip()) < _MIN_PROPAGATE_CHARS:
             continue
-        # Cheap test first (compiling a pattern per value dominated the cost): when the value's first word, or
-        # its digits, occur no more often than it was detected, there is no other mention to find.
-        if numeric:
-            digit_only = digit_only or [re.sub(r"\D", "", s.text) for s in record.segments]
-            if sum(t.count(digits) for t in digit_only) <= detected[key]:
-                continue
-        else:
-            folded = folded or [s.text.casefold() for s in record.segments]
-            probe = value.split()[0].casefold() if value.split() else ""
-            if probe and sum(t.count(probe) for t in folded) <= detected[key]:
-                continue
         if numeric:  # the same digits in any layout: "4111-1111-..." finds "4111 1111 ..." and "41111111..."
             pat = re.compile(r"(?<![\d\w])" + r"[\s().+/-]{0,2}".join(digits) + r"(?![\d\w])")
+            probe, back = digits[:_MIN_PROPAGATE_DIGITS], 0
         else:
             words = value.split()
-            if not words:
+            first = _WORD.search(words[0]) if words else None
+            if first is None:
                 continue
             left = r"(?<!\w)" if words[0][0].isalnum() else ""
             right = r"(?!\w)" if words[-1][-1].isalnum() else ""
             pat = re.compile(left + r"\s+".join(re.escape(w) for w in words) + right, re.IGNORECASE)
-        for si, seg in enumerate(record.segments):
-            spans = taken.setdefault(si, [])
-            hits = [(m.start(), m.end()) for m in pat.finditer(seg.text)]
-            for s, e in hits:
-                if not any(s < b and a < e for a, b in spans):
-                    spans.append((s, e))
+            probe, back = first.group().casefold(), first.start()
+        for si, idx in enumerate(segs):
+            starts = (idx.digit_groups() if numeric else idx.words()).get(probe, ())
+            for pos in starts:
+                m = pat.match(idx.text, pos - back) if pos >= back else None
+                if m is None or m.end() == m.start():
+                    continue
+                s, e = m.span()
+                if idx.free(s, e):
+                    idx.take(s, e)
                     extra.append(Finding(si, s, e, f.entity_type, 0.0, "propagate"))
     return extra
 

@@ -299,6 +299,18 @@ class Names:
             self.mapped[key] = fake
             self.used[low] = key
             return _case_like(piece, fake)
+        # A long document can hold most of Faker's name list already; coin a pronounceable name instead of
+        # failing the record (still never a real name of the record, nor another person's part).
+        for attempt in range(MAX_ATTEMPTS):
+            f = self.ctx.shared.seeded(f"PERSON/{role}/coined", norm, attempt)
+            fake = _coined_name(f)
+            low = fake.lower()
+            owner = self.used.get(low)
+            if low in self.real_parts or (owner is not None and owner != key) or self.ctx.is_real(fake):
+                continue
+            self.mapped[key] = fake
+            self.used[low] = key
+            return _case_like(piece, fake)
         raise SurrogateError("PERSON: no name part distinct from the record's names")
 
     def initial(self, letter: str, attempt_seed: str) -> str:
@@ -555,6 +567,17 @@ GENERATORS: dict[str, Gen] = {
     "DATE": _date,
     "AGE": _rng("AGE")(fake_age),
 }
+
+
+_ONSETS = ("b", "br", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "ch", "th", "sh")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io")
+_CODAS = ("", "n", "r", "l", "s", "m", "th", "nd", "x")
+
+
+def _coined_name(f: Any) -> str:
+    syllables = f.random_int(2, 3)
+    word = "".join(f.random_element(_ONSETS) + f.random_element(_VOWELS) for _ in range(syllables))
+    return (word + f.random_element(_CODAS)).capitalize()
 
 
 def _names_retry(v: str, ctx: DocContext, attempt: int) -> str:
