@@ -37,17 +37,32 @@ def identifying(value: str, entity_type: str | None) -> bool:
     return any(w not in _TITLES for w in words if w)  # any type: "Miss" tagged PERSON or TITLE names no one
 
 
+_WORD = re.compile(r"\w+")
+_INDEX_FROM = 4096  # texts longer than this get word/digit indexes: thousands of needles x a long text is quadratic
+_GRAM = 6
+
+
 class Haystack:
     """One output location, normalized two ways: text for word search, digit runs for number search."""
 
-    __slots__ = ("text", "_runs")
+    __slots__ = ("text", "_runs", "_words", "_grams")
 
     def __init__(self, text: str):
         self.text = text_norm(text)
         self._runs: list[str] | None = None
+        self._words: set[str] | None = None
+        self._grams: set[str] | None = None
 
     def has_text(self, needle: str) -> bool:
-        if not needle or needle not in self.text:
+        if not needle:
+            return False
+        if len(self.text) > _INDEX_FROM:
+            # every word of the needle must be a word of the text before a full search is worth it
+            if self._words is None:
+                self._words = set(_WORD.findall(self.text))
+            if not all(w in self._words for w in _WORD.findall(needle)):
+                return False
+        if needle not in self.text:
             return False
         left = r"(?<!\w)" if needle[0].isalnum() else ""
         right = r"(?!\w)" if needle[-1].isalnum() else ""
@@ -56,6 +71,11 @@ class Haystack:
     def has_digits(self, digits: str) -> bool:
         if self._runs is None:
             self._runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(self.text)]
+        if len(self.text) > _INDEX_FROM and len(digits) >= _GRAM:
+            if self._grams is None:
+                self._grams = {r[i:i + _GRAM] for r in self._runs for i in range(len(r) - _GRAM + 1)}
+            if digits[:_GRAM] not in self._grams:
+                return False
         return any(digits in run for run in self._runs)
 
 
