@@ -286,31 +286,24 @@ class Names:
         if hit is not None:
             return _case_like(piece, hit)
         gender = self.gender(piece, titles) if role == "given" else None
-        for attempt in range(MAX_ATTEMPTS):
-            f = self.ctx.shared.seeded(f"PERSON/{role}", norm, attempt)
+
+        def from_faker(f: Faker) -> str:
             if role == "given":
-                fake = {"female": f.first_name_female, "male": f.first_name_male}.get(gender or "", f.first_name)()
-            else:
-                fake = f.last_name()
-            low = fake.lower()
-            owner = self.used.get(low)
-            if low in self.real_parts or (owner is not None and owner != key) or self.ctx.is_real(fake):
-                continue  # a real name of this record, or already another person's part here
-            self.mapped[key] = fake
-            self.used[low] = key
-            return _case_like(piece, fake)
-        # A long document can hold most of Faker's name list already; coin a pronounceable name instead of
-        # failing the record (still never a real name of the record, nor another person's part).
-        for attempt in range(MAX_ATTEMPTS):
-            f = self.ctx.shared.seeded(f"PERSON/{role}/coined", norm, attempt)
-            fake = _coined_name(f)
-            low = fake.lower()
-            owner = self.used.get(low)
-            if low in self.real_parts or (owner is not None and owner != key) or self.ctx.is_real(fake):
-                continue
-            self.mapped[key] = fake
-            self.used[low] = key
-            return _case_like(piece, fake)
+                return {"female": f.first_name_female, "male": f.first_name_male}.get(gender or "", f.first_name)()
+            return str(f.last_name())
+
+        # Faker's lists first; a long document can hold most of them already, so then coin a pronounceable
+        # name rather than fail the record.
+        for purpose, draw in ((f"PERSON/{role}", from_faker), (f"PERSON/{role}/coined", _coined_name)):
+            for attempt in range(MAX_ATTEMPTS):
+                fake = draw(self.ctx.shared.seeded(purpose, norm, attempt))
+                low = fake.lower()
+                owner = self.used.get(low)
+                if low in self.real_parts or (owner is not None and owner != key) or self.ctx.is_real(fake):
+                    continue  # a real name of this record, or already another person's part here
+                self.mapped[key] = fake
+                self.used[low] = key
+                return _case_like(piece, fake)
         raise SurrogateError("PERSON: no name part distinct from the record's names")
 
     def initial(self, letter: str, attempt_seed: str) -> str:
