@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,6 +17,9 @@ _processor: BatchProcessor | None = None
 
 def _init_worker(spec: WorkerSpec) -> None:
     global _processor
+    # Ctrl-C is the parent's to handle (it stops the pool and writes a partial summary); workers printing their
+    # own KeyboardInterrupt tracebacks only bury that message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _processor = BatchProcessor(spec)
 
 
