@@ -54,8 +54,8 @@ def matches(when: When, record: Record, findings: list[Finding], verification: V
         return False
     if when.field_equals:
         for k, want in when.field_equals.items():
-            have = record.metadata.get(k)
-            if isinstance(want, list) and have not in want or not isinstance(want, list) and have != want:
+            got = record.metadata.get(k)
+            if isinstance(want, list) and got not in want or not isinstance(want, list) and got != want:
                 return False
     if when.updated_within_days is not None or when.updated_before is not None:
         updated = _as_date(record.metadata.get(updated_field or "updated"))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from re import _constants as sre_c  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as sre_c
+from re import _parser as sre_parse
 from typing import Any
 
 import regex

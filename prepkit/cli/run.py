@@ -14,12 +14,12 @@ from prepkit.cli.options import input_options
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from prepkit.cache import CacheError
     from prepkit.detect import ModelNotInstalled
+    from prepkit.embed import EmbedderError
     from prepkit.io.readers import InputError
     from prepkit.keys import KeyError_
     from prepkit.policy import PolicyError
-    from prepkit.cache import CacheError
-    from prepkit.embed import EmbedderError
     from prepkit.rag import StoreError
     from prepkit.runner import StrictInputError
 

@@ -79,7 +79,7 @@ class _OfflineSpacyEngine(SpacyNlpEngine):
     """Presidio's engine, but a missing model is an error, never a download, and unused components are off."""
 
     def load(self) -> None:
-        self.nlp = {}
+        self.nlp: dict[str, Any] = {}  # type: ignore[assignment]  # Presidio declares it None until loaded
         for model in self.models:
             name = model["model_name"]
             if not (spacy.util.is_package(name) or Path(name).exists()):
@@ -112,7 +112,7 @@ def _builtin(language: str) -> list[EntityRecognizer]:
         from prepkit.detect.recognizers import builtin_recognizers
     except ImportError:  # the module arrives with the detection-quality work
         return []
-    return builtin_recognizers(language)
+    return list(builtin_recognizers(language))
 
 
 def _case_mode(text: str) -> str | None:
@@ -272,11 +272,11 @@ class Detector:
         det = self.policy.detection
         out: list[tuple[int, int, str, float]] = []
         for rec in self._pattern_recognizers:
-            for r in rec.analyze(text, rec.supported_entities, None) or []:
+            for r in rec.analyze(text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
                 if r.score >= det.threshold(r.entity_type) and not self._allowed(text[r.start:r.end], r.entity_type):
                     out.append((r.start, r.end, r.entity_type, r.score))
         return out
 
 
 def recognizer_names(analyzer: AnalyzerEngine, language: str = "en") -> list[str]:
-    return sorted({r.name for r in analyzer.registry.get_recognizers(language, all_fields=True)})
+    return sorted({str(getattr(r, "name", "")) for r in analyzer.registry.get_recognizers(language, all_fields=True)})

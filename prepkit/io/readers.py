@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data).hexdigest()
 
 
-def discover(paths: list[str | Path]) -> list[tuple[Path, str]]:
+def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     """Expand inputs into (file, display name). A folder means every file under it, sorted, so runs are stable."""
     out: list[tuple[Path, str]] = []
     for raw in paths:
@@ -73,7 +73,7 @@ def _is_dir(p: Path) -> bool:
         return False
 
 
-def read_inputs(paths: list[str | Path], opts: InputOptions) -> Iterator[Record | Rejected]:
+def read_inputs(paths: Sequence[str | Path], opts: InputOptions) -> Iterator[Record | Rejected]:
     for path, name in discover(paths):
         yield from read_file(path, name, opts)
 

@@ -72,7 +72,7 @@ def _max_score(r: Any) -> float:
     if isinstance(r, PatternRecognizer):
         if type(r).validate_result is not PatternRecognizer.validate_result:
             return 1.0  # a passing checksum raises the score to the maximum
-        scores = [p.score for p in r.patterns or []]
+        scores = [p.score for p in getattr(r, "patterns", None) or []]
         if getattr(r, "deny_list", None):
             scores.append(float(getattr(r, "deny_list_score", 1.0)))
         base = max(scores, default=1.0)

@@ -87,8 +87,8 @@ def _detection_warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
             risk = backtracking_risk(pat.regex)
             if risk:
                 out.append((("detection", "recognizers", i, "patterns", j, "regex"), risk))
-            best = with_context(pat.score, bool(spec.context))
-            if best < threshold:
+            reach = with_context(pat.score, bool(spec.context))
+            if reach < threshold:
                 ctx = " even with a context word" if spec.context else ""
                 out.append((("detection", "recognizers", i, "patterns", j, "score"),
                             f"score {pat.score} stays below the {spec.entity_type} threshold {threshold}{ctx}; "

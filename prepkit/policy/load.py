@@ -185,7 +185,7 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
         policy = Policy.model_validate(data)
     except ValidationError as e:
         problems = [
-            Problem(name, _line_for(lines, tuple(err["loc"])), dotted(err["loc"]), _pydantic_message(err, _fields_at))
+            Problem(name, _line_for(lines, tuple(err["loc"])), dotted(err["loc"]), _pydantic_message(dict(err), _fields_at))
             for err in e.errors()
         ]
         raise PolicyError(problems) from None
