@@ -393,7 +393,9 @@ _FIELD_LABELS = {"name", "address", "phone", "email", "e-mail", "date", "website
                  "location", "time", "position", "department", "office", "home", "work", "cell", "answer",
                  "question", "q", "a", "user", "customer", "agent", "assistant", "system", "update", "warning",
                  "error", "info", "personal", "contact", "directed", "starring", "genre", "rating", "hint", "tip",
-                 "example", "edit", "source", "sources", "link", "links", "tags", "category", "reply", "comment"}
+                 "example", "edit", "source", "sources", "link", "links", "tags", "category", "reply", "comment",
+                 "owner", "author", "manager", "approver", "reviewer", "attendees", "participants", "reporter",
+                 "assignee", "requester"}
 _BOUNDARY = {".", "!", "?", ":", ";", '"', "“", "”", ">", "…", "-", "*", "•", "(", ")", "[", "]", "|"}
 
 
@@ -421,6 +423,30 @@ def _possessive_or_verb_after(doc: Any, j: int) -> bool:
         return False
     nxt = doc[j]
     return nxt.text in {"'s", "’s", "'", "’"} or (nxt.pos_ in {"VERB", "AUX"} and nxt.text.islower())
+
+
+# Tags of common words: a sentence opening "Passwords must...", "Report phishing..." is a plural noun or an
+# imperative, not a person, even when a verb follows.
+_COMMON_TAGS = {"NNS", "VB", "VBP", "VBZ", "MD"}
+
+
+def _common_tag(tok: Any) -> bool:
+    return bool(tok.tag_) and tok.tag_ in _COMMON_TAGS
+
+
+_MD_HEADING = re.compile(r"#{1,6} ")
+
+
+def _in_heading(doc: Any, i: int) -> bool:
+    """Is token i on a Markdown heading line ("# Incident runbook")?"""
+    text = doc.text
+    line_start = text.rfind("\n", 0, doc[i].idx) + 1
+    # "# Title" on its own line above more text; a one-line post opening with "# tag" (tokenized hashtags) is not
+    return _MD_HEADING.match(text, line_start) is not None and text.find("\n", doc[i].idx) != -1
+
+
+def _possessive_after(doc: Any, j: int) -> bool:
+    return j < len(doc) and doc[j].text in {"'s", "’s", "'", "’"}
 
 
 def _headline_case(doc: Any) -> bool:
@@ -487,8 +513,12 @@ class ProperNounRecognizer(LocalRecognizer):
                     break
             speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
             if j == i + 1 and not speaker and (headline or not (tagged and _name_like(tok)) and _sentence_start(
-                    doc, i) and not _possessive_or_verb_after(doc, j)):
+                    doc, i) and (_common_tag(tok) and not _possessive_after(doc, j)
+                                 or not _possessive_or_verb_after(doc, j))):
                 i = j
+                continue
+            if _in_heading(doc, i):
+                i = j  # a Markdown heading is title case by convention: its capitals name no one
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
             if _ORG_CUES.match(doc[j - 1].text):
