@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from prepkit.rag.store import Chunk, Hit, RecordState, StoreError, redact_url
+from prepkit.rag.store import Chunk, Hit, RecordState, StoreError, built_with_other_embedder, redact_url
 
 SCHEMA = "prepkit"
 _ROLE_PREFIX = "prepkit_"
@@ -81,13 +81,7 @@ class PgStore:
         return dict(self.db.execute(f"SELECT key, value FROM {SCHEMA}.meta").fetchall())
 
     def prepare(self, embedder: str, dims: int) -> None:
-        m = self.meta()
-        if "embedder" in m:
-            if m["embedder"] != embedder or int(m["dims"]) != dims:
-                raise StoreError(
-                    f"{self.location}: the store was built with embedder {m['embedder']} ({m['dims']} dims) but "
-                    f"the policy asks for {embedder} ({dims} dims); drop schema {SCHEMA} to rebuild it, or set "
-                    "outputs.rag.embedder back")
+        if built_with_other_embedder(self.meta(), self.location, embedder, dims, f"drop schema {SCHEMA}"):
             return
         with self.db.transaction():
             self.db.execute(

@@ -19,7 +19,15 @@ import numpy as np
 import sqlite_vec
 
 from prepkit.rag.encdb import EncryptedDBError, connect
-from prepkit.rag.store import Chunk, Hit, RecordState, StoreError, labelset, readable
+from prepkit.rag.store import (
+    Chunk,
+    Hit,
+    RecordState,
+    StoreError,
+    built_with_other_embedder,
+    labelset,
+    readable,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,14 +69,7 @@ class SqliteStore:
 
     def prepare(self, embedder: str, dims: int) -> None:
         """Create the vector table for this embedder, or refuse if the store was built with another one."""
-        m = self.meta()
-        if "embedder" in m:
-            if m["embedder"] != embedder or int(m["dims"]) != dims:
-                raise StoreError(
-                    f"{self.location}: the store was built with embedder {m['embedder']} ({m['dims']} dims) but "
-                    f"the policy asks for {embedder} ({dims} dims); delete the store to rebuild it, or set "
-                    "outputs.rag.embedder back"
-                )
+        if built_with_other_embedder(self.meta(), self.location, embedder, dims, "delete the store"):
             return
         with self.db:
             self._q(

@@ -22,6 +22,19 @@ STORE_FILE = "store.db"
 KEY_PURPOSE = "rag-store"
 
 
+def built_with_other_embedder(meta: dict[str, str], location: str, embedder: str, dims: int,
+                               rebuild: str) -> bool:
+    """True when the store already has vectors (of this embedder); raises when they came from another one, since
+    vectors of two models are not comparable. `rebuild` tells the user how to start over for this backend."""
+    if "embedder" not in meta:
+        return False
+    if meta["embedder"] != embedder or int(meta["dims"]) != dims:
+        raise StoreError(
+            f"{location}: the store was built with embedder {meta['embedder']} ({meta['dims']} dims) but "
+            f"the policy asks for {embedder} ({dims} dims); {rebuild} to rebuild it, or set outputs.rag.embedder back")
+    return True
+
+
 class StoreError(Exception):
     """The store cannot be opened or used. Messages name the file or URL (without password), never content."""
 
