@@ -135,13 +135,29 @@ def _clean_value(v: Any, path: str, safe: bool) -> Any:
 # --------------------------------------------------------------------------------------------- signing keys
 
 
+def _read_key_file(p: Path, what: str) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise AuditError(f"{what} file {p} cannot be read: {type(e).__name__}") from None
+
+
+def _decode_32(text: str) -> bytes | None:
+    """32 key bytes written as hex or base64, or None."""
+    for decoder in (bytes.fromhex, base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            raw = decoder(text)
+        except (ValueError, binascii.Error):
+            continue
+        if len(raw) == 32:
+            return raw
+    return None
+
+
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     """An Ed25519 private key from a PEM file (PKCS8, unencrypted) or a raw 32-byte seed in hex or base64."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise AuditError(f"signing key file {p} cannot be read: {type(e).__name__}") from None
+    data = _read_key_file(p, "signing key")
     if b"-----BEGIN" in data:
         try:
             key = serialization.load_pem_private_key(data, password=None)
@@ -153,24 +169,16 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     raw = data.strip()
     if len(raw) == 32:
         return Ed25519PrivateKey.from_private_bytes(raw)
-    text = raw.decode("ascii", errors="replace")
-    for decoder in (bytes.fromhex, base64.b64decode, base64.urlsafe_b64decode):
-        try:
-            seed = decoder(text)
-        except (ValueError, binascii.Error):
-            continue
-        if len(seed) == 32:
-            return Ed25519PrivateKey.from_private_bytes(seed)
+    seed = _decode_32(raw.decode("ascii", errors="replace"))
+    if seed is not None:
+        return Ed25519PrivateKey.from_private_bytes(seed)
     raise AuditError(f"signing key file {p}: expected a PEM Ed25519 private key or a 32-byte seed (hex/base64)")
 
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:
     """A trusted Ed25519 public key: PEM, raw 32 bytes as hex/base64, or a private key file (public part used)."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise AuditError(f"public key file {p} cannot be read: {type(e).__name__}") from None
+    data = _read_key_file(p, "public key")
     if b"PRIVATE KEY" in data:
         return load_signing_key(p).public_key()
     if b"-----BEGIN" in data:
@@ -181,14 +189,9 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
         if not isinstance(key, Ed25519PublicKey):
             raise AuditError(f"public key file {p}: expected an Ed25519 key, got {type(key).__name__}")
         return key
-    text = data.strip().decode("ascii", errors="replace")
-    for decoder in (bytes.fromhex, base64.b64decode, base64.urlsafe_b64decode):
-        try:
-            raw = decoder(text)
-        except (ValueError, binascii.Error):
-            continue
-        if len(raw) == 32:
-            return Ed25519PublicKey.from_public_bytes(raw)
+    raw = _decode_32(data.strip().decode("ascii", errors="replace"))
+    if raw is not None:
+        return Ed25519PublicKey.from_public_bytes(raw)
     raise AuditError(f"public key file {p}: expected a PEM Ed25519 public key or 32 bytes as hex/base64")
 
 
