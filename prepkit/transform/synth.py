@@ -162,17 +162,22 @@ _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "md", "phd"}
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?\.?|[^\s,;()]+")
 
 
+def _provider_words(locale: str, attr: str, *, dict_values: bool = False) -> frozenset[str]:
+    """Every string a locale's Faker providers list under `attr`. A dict gives its keys (weighted name lists),
+    or its values with `dict_values` (states keyed by abbreviation)."""
+    out: set[str] = set()
+    for p in Faker(locale).providers:
+        items = getattr(p, attr, ())
+        if isinstance(items, dict) and dict_values:
+            items = items.values()
+        out |= {w.lower() for w in items if isinstance(w, str)}
+    return frozenset(out)
+
+
 @cache
 def _name_lists(locale: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    f = Faker(locale)
-    female: set[str] = set()
-    male: set[str] = set()
-    last: set[str] = set()
-    for p in f.providers:
-        female |= {n.lower() for n in getattr(p, "first_names_female", ()) if isinstance(n, str)}
-        male |= {n.lower() for n in getattr(p, "first_names_male", ()) if isinstance(n, str)}
-        last |= {n.lower() for n in getattr(p, "last_names", ()) if isinstance(n, str)}
-    return frozenset(female), frozenset(male), frozenset(last)
+    return (_provider_words(locale, "first_names_female"), _provider_words(locale, "first_names_male"),
+            _provider_words(locale, "last_names"))
 
 
 def _case_like(template: str, word: str) -> str:
@@ -413,16 +418,8 @@ def fake_ip(value: str, ctx: DocContext, attempt: int) -> str:
 
 @cache
 def _place_sets(locale: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    f = Faker(locale)
-    countries: set[str] = set()
-    states: set[str] = set()
-    abbrs: set[str] = set()
-    for p in f.providers:
-        countries |= {c.lower() for c in getattr(p, "countries", ()) if isinstance(c, str)}
-        st = getattr(p, "states", ())
-        states |= {s.lower() for s in (st.values() if isinstance(st, dict) else st) if isinstance(s, str)}
-        abbrs |= {s.lower() for s in getattr(p, "states_abbr", ()) if isinstance(s, str)}
-    return frozenset(countries), frozenset(states), frozenset(abbrs)
+    return (_provider_words(locale, "countries"), _provider_words(locale, "states", dict_values=True),
+            _provider_words(locale, "states_abbr"))
 
 
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})(\s+)(\d{5}(?:-\d{4})?)$")
