@@ -1,24 +1,25 @@
 """report.html: one self-contained page a compliance reviewer can read offline.
 
-No network, no CDN, no scripts: inline CSS, charts drawn by matplotlib to inline SVG. The report is built from
+No network, no CDN, no scripts: inline CSS, and charts as inline SVG written by `prepkit.svgchart` (plain rects
+and text; a plotting library's import alone cost more than the rest of a cached re-run). The report is built from
 the run's summary (counts, types, policy-defined reasons) and from examples whose `before` text the pipeline has
-already masked with `mask_value`, so no raw value reaches it. Every piece of text is HTML-escaped.
-Missing summary keys are shown as "not recorded" rather than failing the run.
+already masked with `mask_value`, so no raw value reaches it. Every piece of text, in tables and charts alike, is
+HTML-escaped. Missing summary keys are shown as "not recorded" rather than failing the run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from prepkit import __version__
+from prepkit import __version__, svgchart
 
 ROUTE_ORDER = ("finetune", "rag", "quarantine", "drop", "rejected")
 ROUTE_COLORS = {"finetune": "#2e7d32", "rag": "#1565c0", "quarantine": "#ef6c00", "drop": "#757575",
@@ -49,99 +50,42 @@ def mask_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
 # ------------------------------------------------------------------------------------------------- charts
 
 
-def _svg(fig: Any, name: str, label: str) -> str:
-    """Render a matplotlib Figure to an inline <svg> element (no XML prolog, no external references)."""
-    import matplotlib
-
-    buf = io.StringIO()
-    # hashsalt keeps clip-path ids distinct between the charts sharing one page, and the output reproducible
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"prepkit-{name}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight",
-                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
-    svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" class="chart" ', 1)
-
-
-def _figure(width: float, height: float) -> Any:
-    # Figure without pyplot: no global backend or figure registry, safe inside a library and in workers.
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=96)
-    fig.patch.set_facecolor("white")
-    return fig
-
-
-def _style(ax: Any) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=9)
-
-
-def _barh(ax: Any, labels: list[str], values: list[float], colors: list[str] | str) -> None:
-    ys = list(range(len(labels)))
-    ax.barh(ys, values, color=colors)
-    ax.set_yticks(ys, labels=labels)
-    ax.invert_yaxis()
-    top = max(values, default=0) or 1
-    for y, v in zip(ys, values, strict=True):
-        ax.text(v + top * 0.01, y, f"{v:g}", va="center", fontsize=8)
-    ax.set_xlim(0, top * 1.15)
-    _style(ax)
-
-
 def _routes_chart(routes: Mapping[str, int]) -> str:
     names = [r for r in ROUTE_ORDER if r in routes] + [r for r in routes if r not in ROUTE_ORDER]
-    fig = _figure(6.5, 0.45 * len(names) + 0.8)
-    ax = fig.subplots()
-    _barh(ax, names, [routes[n] for n in names], [ROUTE_COLORS.get(n, "#888") for n in names])
-    ax.set_xlabel("records", fontsize=9)
-    ax.set_title("Records per route", fontsize=11, loc="left")
-    return _svg(fig, "routes", "Bar chart of records per route")
+    return svgchart.bar_chart("Records per route", names, [routes[n] for n in names],
+                              [ROUTE_COLORS.get(n, "#888") for n in names], "Bar chart of records per route",
+                              xlabel="records", width=560)
 
 
 def _entities_chart(before: Mapping[str, int], after: Mapping[str, int]) -> str:
     types = sorted(set(before) | set(after), key=lambda t: (-before.get(t, 0), t))[:25]
-    fig = _figure(7.5, 0.32 * len(types) + 1.2)
-    ax = fig.subplots()
-    ys = list(range(len(types)))
-    h = 0.4
-    ax.barh([y - h / 2 for y in ys], [before.get(t, 0) for t in types], h, color=BEFORE_COLOR,
-            label="found in input")
-    ax.barh([y + h / 2 for y in ys], [after.get(t, 0) for t in types], h, color=AFTER_COLOR,
-            label="still found after anonymization (verification)")
-    ax.set_yticks(ys, labels=types)
-    ax.invert_yaxis()
-    for y, t in zip(ys, types, strict=True):
-        ax.text(before.get(t, 0), y - h / 2, f" {before.get(t, 0)}", va="center", fontsize=7)
-        if after.get(t, 0):
-            ax.text(after[t], y + h / 2, f" {after[t]}", va="center", fontsize=7, color=AFTER_COLOR)
-    ax.legend(fontsize=8, loc="lower right", frameon=False)
-    ax.set_title("Entities by type: before and after", fontsize=11, loc="left")
-    _style(ax)
-    return _svg(fig, "entities", "Grouped bar chart of entities by type before and after anonymization")
+    series = [svgchart.Series("found in input", [before.get(t, 0) for t in types], BEFORE_COLOR, label_zero=True),
+              svgchart.Series("still found after anonymization (verification)", [after.get(t, 0) for t in types],
+                              AFTER_COLOR)]
+    return svgchart.grouped_bar_chart(
+        "Entities by type: before and after", [_clip(t) for t in types], series,
+        "Grouped bar chart of entities by type before and after anonymization", xlabel="entities", width=720)
 
 
 def _failures_chart(by_check: Mapping[str, int], by_entity: Mapping[str, int]) -> str:
-    rows = max(len(by_check), len(by_entity), 1)
-    fig = _figure(8, 0.35 * rows + 1.1)
-    ax1, ax2 = fig.subplots(1, 2)
-    for ax, data, title in ((ax1, by_check, "by check"), (ax2, by_entity, "by entity type")):
+    panels = []
+    for data, title in ((by_check, "by check"), (by_entity, "by entity type")):
         items = sorted(data.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
-        _barh(ax, [k for k, _ in items], [v for _, v in items], AFTER_COLOR)
-        ax.set_title(f"Verification failures {title}", fontsize=10, loc="left")
-    fig.subplots_adjust(wspace=0.6)
-    return _svg(fig, "failures", "Bar charts of verification failures by check and by entity type")
+        panels.append(svgchart.BarPanel(f"Verification failures {title}", [_clip(k) for k, _ in items],
+                                        [v for _, v in items], AFTER_COLOR, xlabel="records"))
+    return svgchart.bar_charts_side_by_side(
+        panels, "Bar charts of verification failures by check and by entity type")
 
 
 def _reasons_chart(reasons: Mapping[str, int], top: int = 10) -> str:
     items = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    labels = [k if len(k) <= 60 else k[:57] + "..." for k, _ in items]
-    fig = _figure(8, 0.4 * len(items) + 0.9)
-    ax = fig.subplots()
-    _barh(ax, labels, [v for _, v in items], "#546e7a")
-    ax.set_title(f"Top {len(items)} routing reasons", fontsize=11, loc="left")
-    return _svg(fig, "reasons", "Bar chart of the most frequent routing reasons")
+    return svgchart.bar_chart(f"Top {len(items)} routing reasons", [_clip(k, 60) for k, _ in items],
+                              [v for _, v in items], "#546e7a", "Bar chart of the most frequent routing reasons",
+                              xlabel="records", width=900)
+
+
+def _clip(label: str, limit: int = 40) -> str:
+    return label if len(label) <= limit else label[:limit - 3] + "..."
 
 
 def _histogram(data: Any) -> tuple[list[float], list[float], list[float]] | None:
@@ -150,7 +94,8 @@ def _histogram(data: Any) -> tuple[list[float], list[float], list[float]] | None
         edges = [i / 10 for i in range(11)]
         counts = [0.0] * 10
         for x in data:
-            counts[min(max(int(float(x) * 10), 0), 9)] += 1
+            if math.isfinite(x):
+                counts[min(max(int(float(x) * 10), 0), 9)] += 1
         return edges[:-1], [0.1] * 10, counts
     if isinstance(data, dict) and isinstance(data.get("counts"), list):
         bounds = data.get("edges") or data.get("bins")
@@ -175,27 +120,14 @@ def _histogram(data: Any) -> tuple[list[float], list[float], list[float]] | None
 
 
 def _scores_chart(scores: Mapping[str, Any]) -> str | None:
-    hists = [(t, h) for t, d in sorted(scores.items()) if (h := _histogram(d)) is not None and sum(h[2]) > 0]
+    hists = [(t, h) for t, d in sorted(scores.items())
+             if (h := _histogram(d)) is not None and math.isfinite(sum(h[2])) and sum(h[2]) > 0]
     if not hists:
         return None
-    hists = hists[:16]
-    cols = min(4, len(hists))
-    rows = (len(hists) + cols - 1) // cols
-    fig = _figure(2.3 * cols, 1.7 * rows + 0.4)
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(hists):
-            ax.set_visible(False)
-            continue
-        t, (lefts, widths, counts) = hists[i]
-        ax.bar(lefts, counts, width=[w * 0.95 for w in widths], align="edge", color=BEFORE_COLOR)
-        ax.set_xlim(0, 1.0)
-        ax.set_title(f"{t} (n={int(sum(counts))})", fontsize=8)
-        _style(ax)
-        ax.tick_params(labelsize=7)
-    fig.suptitle("Detection score distribution per entity type", fontsize=11, x=0.01, ha="left")
-    fig.subplots_adjust(hspace=0.8, wspace=0.35)
-    return _svg(fig, "scores", "Histograms of detection confidence scores per entity type")
+    panels = [svgchart.Histogram(f"{_clip(t, 24)} (n={int(sum(counts))})", lefts, widths, counts)
+              for t, (lefts, widths, counts) in hists[:16]]
+    return svgchart.histogram_grid("Detection score distribution per entity type", panels, BEFORE_COLOR,
+                                   "Histograms of detection confidence scores per entity type")
 
 
 # --------------------------------------------------------------------------------------------------- html
@@ -210,7 +142,9 @@ def _dict(v: Any) -> dict[str, Any]:
 
 
 def _ints(v: Any) -> dict[str, int]:
-    return {str(k): int(x) for k, x in _dict(v).items() if isinstance(x, int | float) and not isinstance(x, bool)}
+    # NaN or infinity (json.loads accepts both) would make int() raise and take the whole report down
+    return {str(k): int(x) for k, x in _dict(v).items()
+            if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)}
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:

@@ -1,16 +1,23 @@
-"""report.html: self-contained (no network references), charts present as valid inline SVG, defensive about the
-summary's shape, escapes everything, masks example values."""
+"""report.html: self-contained (no network references), charts present as valid inline SVG with one bar per
+value, reproducible bytes, defensive about the summary's shape, escapes everything, masks example values."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from prepkit import svgchart
 from prepkit.report import mask_spans, mask_value, render_report, write_report
+
+NS = "{http://www.w3.org/2000/svg}"
 
 SUMMARY: dict[str, Any] = {
     "run_id": "run-123",
@@ -104,3 +111,102 @@ def test_report_of_a_real_run(sample_run: Any) -> None:
     assert summary["policy"]["sha256"] in html
     for route, n in summary["routes"].items():
         assert re.search(rf"<td>{route}</td><td>{n}</td>", html), route
+
+
+def _charts(html: str) -> dict[str, ET.Element]:
+    """Each chart of a page parsed on its own (so each must be well-formed XML), keyed by its aria-label."""
+    out = {}
+    for svg in _svgs(html):
+        root = ET.fromstring(svg)
+        assert root.get("class") == "chart" and root.get("role") == "img"
+        assert re.fullmatch(r"0 0 [0-9.]+ [0-9.]+", root.get("viewBox") or "")
+        out[root.get("aria-label") or ""] = root
+    return out
+
+
+def _bars(root: ET.Element) -> list[ET.Element]:
+    return root.findall(f".//{NS}rect[@class='bar']")
+
+
+def _texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{NS}text")]
+
+
+def test_each_chart_draws_one_bar_per_value_to_scale() -> None:
+    charts = _charts(render_report(SUMMARY, EXAMPLES))
+    routes = _bars(charts["Bar chart of records per route"])
+    assert len(routes) == 5  # finetune, rag, quarantine, drop, rejected
+    widths = [float(r.get("width") or 0) for r in routes]
+    assert widths[0] / widths[1] == pytest.approx(60 / 25, rel=0.02)  # finetune 60 vs rag 25
+    assert [r.get("fill") for r in routes[:2]] == ["#2e7d32", "#1565c0"]
+    entities = charts["Grouped bar chart of entities by type before and after anonymization"]
+    assert len(_bars(entities)) == 3 * 2  # three types, before and after each
+    assert {"found in input", "still found after anonymization (verification)"} <= set(_texts(entities))
+    assert len(_bars(charts["Bar charts of verification failures by check and by entity type"])) == 1 + 1
+    assert len(_bars(charts["Bar chart of the most frequent routing reasons"])) == 3
+    scores = charts["Histograms of detection confidence scores per entity type"]
+    # PERSON's raw scores fill bins 0.6, 0.8 and 0.9; EMAIL one bin; US_SSN two
+    assert len(_bars(scores)) == 3 + 1 + 2
+    assert {"PERSON (n=4)", "EMAIL_ADDRESS (n=70)", "US_SSN (n=3)"} <= set(_texts(scores))
+
+
+def test_hostile_labels_are_escaped_text_in_charts() -> None:
+    hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
+    summary = {"routes": {"finetune": 1}, "reasons": {hostile: 3, "ctl\x00\x1b\ud800 chars": 1},
+               "entities_before": {"</svg><script>": 2}, "verification_failures": {"by_entity": {"A&B": 1}}}
+    html = render_report(summary, [])
+    assert_self_contained(html)
+    assert "<script" not in html and "<img" not in html
+    charts = _charts(html)  # parses: no raw markup or XML-forbidden characters broke out
+    reasons = _texts(charts["Bar chart of the most frequent routing reasons"])
+    assert hostile in reasons  # the reader sees the text itself
+    assert "ctl\ufffd\ufffd\ufffd chars" in reasons
+    assert "</svg><script>" in _texts(charts["Grouped bar chart of entities by type before and after anonymization"])
+    assert "A&B" in _texts(charts["Bar charts of verification failures by check and by entity type"])
+
+
+def test_long_labels_are_cut_to_fit() -> None:
+    reason = "Withheld because " + "very " * 40 + "long"
+    entity = "X" * 80
+    charts = _charts(render_report({"reasons": {reason: 2}, "entities_before": {entity: 1}}, []))
+    shown = [t for t in _texts(charts["Bar chart of the most frequent routing reasons"]) if t.startswith("Withheld")]
+    assert len(shown) == 1 and shown[0].endswith("...") and len(shown[0]) <= 60
+    ent = [t for t in _texts(charts["Grouped bar chart of entities by type before and after anonymization"])
+           if t.startswith("XXX")]
+    assert len(ent) == 1 and ent[0].endswith("...") and len(ent[0]) <= 40
+
+
+def _chart_bytes(seed: str) -> str:
+    code = ("import json, re, sys; from prepkit.report import render_report; "
+            "h = render_report(json.loads(sys.stdin.read()), []); "
+            "print(''.join(re.findall(r'<svg\\b.*?</svg>', h, flags=re.S)))")
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    return subprocess.run([sys.executable, "-c", code], input=json.dumps(SUMMARY), capture_output=True, text=True,
+                          check=True, env=env).stdout
+
+
+def test_charts_are_byte_identical_across_runs() -> None:
+    a, b = _chart_bytes("1"), _chart_bytes("2")  # different set/dict hashing between processes
+    assert len(_svgs(a)) == 5 and a == b
+    assert a == "".join(_svgs(render_report(json.loads(json.dumps(SUMMARY)), []))) + "\n"
+
+
+def test_empty_zero_and_non_finite_data_draw_without_error() -> None:
+    zero = {"routes": {"finetune": 0, "rag": 0}, "reasons": {"r": 0}, "entities_after": {"PERSON": 0},
+            "verification_failures": {"by_check": {"original_values": 0}},
+            "scores": {"PERSON": [float("nan"), 0.5], "X": {"edges": [1.5, 2.0, 3.0], "counts": [1, 5]},
+                       "Y": {"0.9-1.0": float("inf")}},
+            "entities_before": {"EMAIL_ADDRESS": float("inf")}}
+    charts = _charts(render_report(zero, []))
+    assert all(r.get("width") == "0" for r in _bars(charts["Bar chart of records per route"]))
+    assert len(_bars(charts["Bar chart of records per route"])) == 2
+    failures = charts["Bar charts of verification failures by check and by entity type"]
+    assert len(_bars(failures)) == 1 and "none recorded" in _texts(failures)  # the by-entity side is empty
+    # NaN score skipped; the X bins lie beyond the 0..1 axis, so only PERSON's 0.5 bin is drawn
+    assert len(_bars(charts["Histograms of detection confidence scores per entity type"])) == 1
+    for chart in (svgchart.bar_chart("t", [], [], "#000", "empty"),
+                  svgchart.grouped_bar_chart("t", [], [], "empty"),
+                  svgchart.histogram_grid("t", [], "#000", "empty"),
+                  svgchart.bar_charts_side_by_side([], "empty")):
+        root = ET.fromstring(chart)
+        assert root.get("aria-label") == "empty" and not _bars(root)
