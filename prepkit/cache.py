@@ -105,6 +105,8 @@ class ResultCache:
         self._scope = json.dumps([FORMAT, scope], sort_keys=True).encode()
         self._batch = batch
         self._pending: list[tuple[bytes, bytes]] = []
+        self._memo_pending: dict[bytes, bytes] = {}
+        self._memo_used: set[bytes] = set()
         self.hits = 0
         self.misses = 0
         self.stored = 0
@@ -122,6 +124,7 @@ class ResultCache:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("CREATE TABLE IF NOT EXISTS results (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
+            self.db.execute("CREATE TABLE IF NOT EXISTS memo (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
         except sqlite3.DatabaseError as e:
             raise CacheError(f"{path}: cannot open the result cache ({type(e).__name__}); delete it or run with "
                              "--no-cache") from None
@@ -169,12 +172,35 @@ class ResultCache:
         if len(self._pending) >= self._batch:
             self.flush()
 
+    def memo_get(self, key: bytes) -> bytes | None:
+        """A derived value of *anonymized* output (a near-duplicate signature) stored by an earlier run. Values
+        are not encrypted: they are computed from text the run writes out in the clear anyway; keys are HMACs so
+        the table does not reveal which texts it holds."""
+        k = self._memo_key(key)
+        self._memo_used.add(k)
+        v = self._memo_pending.get(k)
+        if v is None:
+            row = self.db.execute("SELECT v FROM memo WHERE k = ?", (k,)).fetchone()
+            v = row[0] if row is not None else None
+        return v
+
+    def memo_put(self, key: bytes, value: bytes) -> None:
+        k = self._memo_key(key)
+        self._memo_used.add(k)
+        self._memo_pending[k] = value
+        if len(self._memo_pending) >= self._batch:
+            self.flush()
+
+    def _memo_key(self, key: bytes) -> bytes:
+        return hmac.new(self._index_key, b"memo:" + self._scope + key, hashlib.sha256).digest()
+
     def flush(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._memo_pending:
             return
         try:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO results (k, v) VALUES (?, ?)", self._pending)
+            self.db.executemany("INSERT OR REPLACE INTO memo (k, v) VALUES (?, ?)", self._memo_pending.items())
             self.db.execute("COMMIT")
         except BaseException:
             # Ctrl-C mid-commit: roll back so close() can commit the batch whole (entries stay pending).
@@ -183,6 +209,7 @@ class ResultCache:
             raise
         self.stored += len(self._pending)
         self._pending = []
+        self._memo_pending = {}
 
     def entries(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM results").fetchone()[0])
@@ -196,6 +223,9 @@ class ResultCache:
         self.db.execute("DELETE FROM used")
         self.db.executemany("INSERT OR IGNORE INTO used (k) VALUES (?)", ((k,) for k in self._used))
         cur = self.db.execute("DELETE FROM results WHERE k NOT IN (SELECT k FROM used)")
+        self.db.execute("DELETE FROM used")
+        self.db.executemany("INSERT OR IGNORE INTO used (k) VALUES (?)", ((k,) for k in self._memo_used))
+        self.db.execute("DELETE FROM memo WHERE k NOT IN (SELECT k FROM used)")
         self.db.execute("COMMIT")
         self.pruned = max(cur.rowcount, 0)
         return self.pruned

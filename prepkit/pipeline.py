@@ -15,9 +15,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prepkit.detect import Detector
 from prepkit.io.readers import InputOptions, _record_from_object
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.policy import LoadedPolicy, load_policy
@@ -25,6 +24,9 @@ from prepkit.records import Finding, Record, Result, Segment, Transformed, Verif
 from prepkit.route import decide
 from prepkit.transform import Transformer
 from prepkit.verify import Verifier
+
+if TYPE_CHECKING:
+    from prepkit.detect import Detector
 
 
 def input_options(loaded: LoadedPolicy, **overrides: Any) -> InputOptions:
@@ -48,6 +50,9 @@ class Pipeline:
         self.policy = self.loaded.policy
         self.keyring = keyring or load_keyring(self.policy.keys.key_file)
         assert self.keyring is not None
+        # imported here: spaCy and Presidio take about a second to import, which a fully cached re-run never needs
+        from prepkit.detect import Detector
+
         self.detector = Detector(self.policy, spacy_model)
         self.transformer = Transformer(self.loaded, self.keyring)
         full_scan = None

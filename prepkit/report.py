@@ -353,7 +353,7 @@ def write_report(out_dir: Path, summary: dict[str, Any], examples: list[dict[str
     out = Path(out_dir) / "report.html"
     tmp = out.with_name(".report.html.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:  # a lone surrogate in a reason must not lose the report
         f.write(render_report(summary, examples))
     tmp.replace(out)  # a reader never sees half a report
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
-from prepkit.engine import Engine, WorkerSpec, make_engine
+from prepkit.engine import DeferredEngine, Engine, WorkerSpec, make_engine
 from prepkit.io.readers import InputError, discover, read_file
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
@@ -112,7 +112,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
                      policy=loaded.identity, versions=versions)
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
 
-    finetune = FinetuneWriter(out, policy.outputs.finetune, policy=loaded)
+    finetune = FinetuneWriter(out, policy.outputs.finetune, policy=loaded, memo=cache)
     quarantine = QuarantineWriter(out)
     rejected = RejectedWriter(out)
     rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
@@ -153,9 +153,9 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     engine: Engine | None = None
     try:
         batches = misses()
-        # Engines build the Pipeline on the first cache miss: a fully cached re-run never loads the models.
-        engine = make_engine(cfg.engine, WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size),
-                             cfg.workers)
+        # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
+        spec = WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size)
+        engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers))
         result_batches: Iterable[list[Result]] = engine.map(batches)
         for fresh in result_batches:
             batch, hits = pending.popleft()
@@ -226,19 +226,41 @@ def _merge(batch: list[Record], hits: list[Any], fresh: list[Result], loaded: Lo
 
 
 def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
-    import presidio_analyzer
-    import spacy
+    """What results depend on besides the policy. Read from package metadata, not by importing Presidio and
+    spaCy (about a second): a fully cached re-run never needs them."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from prepkit import __version__
 
+    def dist(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
     name = spacy_model or loaded.policy.detection.spacy_model
+    return {"prepkit": __version__, "presidio": dist("presidio-analyzer"), "spacy": dist("spacy"),
+            "spacy_model": _model_id(name)}
+
+
+def _model_id(name: str) -> str:
+    """`<meta name>-<meta version>` of an installed spaCy pipeline package or directory (what spacy.info reads)."""
+    import importlib.util
+    import json
+
     try:
-        meta = spacy.info(name)
-        model = f"{meta.get('name', name)}-{meta.get('version', '')}"  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001
-        model = name
-    return {"prepkit": __version__, "presidio": getattr(presidio_analyzer, "__version__", "unknown"),
-            "spacy_model": model}
+        spec = importlib.util.find_spec(name) if name.isidentifier() else None
+    except (ImportError, ValueError):
+        spec = None
+    dirs = list(spec.submodule_search_locations or []) if spec is not None else [name]
+    for d in dirs:
+        try:
+            meta = json.loads((Path(d) / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict):
+            return f"{meta.get('name', name)}-{meta.get('version', '')}"
+    return name
 
 
 def _rag_writer(out: Path, loaded: LoadedPolicy, keyring: KeyRing, url: str | None) -> Any:
@@ -373,10 +395,8 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, Any]]) -> None:
-    try:
-        from prepkit.report import write_report
-    except ImportError:
-        return
+    from prepkit.report import write_report
+
     write_report(out, summary, examples)
 
 

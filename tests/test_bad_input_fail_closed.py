@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.policy import PolicyError, load_policy
 from prepkit.runner import RunConfig, run
-from prepkit.safe_regex import RegexTimeout, SafePatternRecognizer, risky
+from prepkit.safe_regex import RegexTimeout, risky
 from tests.conftest import DEFAULT_POLICY
 
 # Written in `regex`-module syntax (\p{L}), which the static check cannot parse, and backtracking exponentially on

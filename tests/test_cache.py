@@ -5,8 +5,11 @@ are encrypted and cannot be moved between records."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from prepkit.cache import CACHE_DIR, CACHE_FILE, ResultCache, record_digest
 from prepkit.keys import KeyRing
 from prepkit.records import Finding, Record, Segment, Transformed, Verification
 from prepkit.runner import RunConfig, run
-from tests.conftest import DEFAULT_POLICY, SAMPLES
+from tests.conftest import DEFAULT_POLICY, ROOT, SAMPLES
 
 OUTPUTS = ["finetune/train.jsonl", "finetune/validation.jsonl", "quarantine/records.jsonl", "rejected.jsonl"]
 
@@ -151,3 +154,48 @@ def test_record_digest_covers_text_roles_and_metadata():
     # the line number is not content: a record moved down the file still hits
     moved = Record("r1", "s.jsonl", "text", [Segment("text", "hello there")], {"doc_type": "chat"}, 9, "y")
     assert record_digest(moved) == record_digest(base)
+
+
+def test_fully_cached_rerun_loads_no_models_and_starts_no_workers(runs):
+    # A re-run in a fresh interpreter: every record is a hit, so detection (spaCy, Presidio), the worker pool
+    # and the RAG embedder must never load; the outputs stay byte-identical.
+    out = runs["out"]
+    before = _outputs(out)
+    code = (
+        "import json, sys, multiprocessing\n"
+        "from prepkit.runner import RunConfig, run\n"
+        f"o = run(RunConfig(policy={str(DEFAULT_POLICY)!r}, inputs=[{str(runs['root'] / 'in')!r}], "
+        f"out={str(out)!r}, workers=2))\n"
+        "print(json.dumps({'cache': o.summary['cache'], 'children': len(multiprocessing.active_children()),\n"
+        "  'loaded': sorted(m for m in ('spacy', 'presidio_analyzer', 'model2vec') if m in sys.modules)}))\n"
+    )
+    env = {**os.environ, "PREPKIT_KEY": os.environ["PREPKIT_KEY"]}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    assert got["cache"]["misses"] == 0 and got["cache"]["hits"] > 0
+    assert got["loaded"] == [] and got["children"] == 0
+    assert _outputs(out) == before
+
+
+def test_near_duplicate_signatures_are_reused_and_decide_the_same(tmp_path):
+    from prepkit.sinks.dedupe import Deduper
+
+    texts = [f"Order {i % 7} shipped to the warehouse in the north district on time and complete" for i in range(40)]
+    texts += ["a completely different sentence about weather and rivers and mountains today"]
+    keyring = KeyRing.from_bytes(bytes(range(32)), "test")
+
+    def decisions(cache: ResultCache | None) -> list[object]:
+        d = Deduper(exact=False, near=True, memo=cache)
+        return [d.check(t) for t in texts]
+
+    plain = decisions(None)
+    c1 = ResultCache.open(tmp_path, keyring, {"s": 1})
+    assert decisions(c1) == plain
+    c1.close(prune=True)
+    c2 = ResultCache.open(tmp_path, keyring, {"s": 1})
+    stored = c2.db.execute("SELECT count(*) FROM memo").fetchone()[0]
+    assert stored == len({t for t in texts})  # one signature per distinct text, kept by the complete run
+    c2.db.execute("UPDATE memo SET v = zeroblob(length(v))")  # a reused signature must really come from the memo
+    assert decisions(c2) != plain
+    c2.close()

@@ -81,3 +81,20 @@ def test_chunks_cover_the_text_within_size(text: str, size: int, overlap: int):
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
     assert all(b.start > a.start for a, b in zip(spans, spans[1:], strict=False))
     assert sum(s.end - s.start for s in sentences(text)) == len(text)
+
+
+def test_static_model_loads_on_first_use_with_the_width_its_header_declares(tmp_path):
+    import shutil
+
+    from prepkit.embed.m2v import StaticEmbedder
+
+    emb = StaticEmbedder("builtin:minilm-m2v", MODELS / "minilm-m2v")
+    assert emb._model is None  # building the embedder (every RAG run does) must not load the weights
+    assert emb.embed(["a sentence"]).shape == (1, emb.dims)
+    assert emb._model is not None and int(emb._model.dim) == emb.dims
+
+    broken = tmp_path / "m"
+    shutil.copytree(MODELS / "minilm-m2v", broken)
+    (broken / "model.safetensors").write_bytes(b"\xff" * 16)
+    with pytest.raises(EmbedderError, match=r"model\.safetensors"):
+        StaticEmbedder("model2vec:broken", broken)

@@ -20,10 +20,10 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
 from prepkit.detect.chunking import merge_window_findings, windows
+from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
-from prepkit.safe_regex import SafePatternRecognizer
 
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 
-from prepkit.engine.base import BatchProcessor, Engine, WorkerSpec, decode, encode
+from prepkit.engine.base import BatchProcessor, DeferredEngine, Engine, WorkerSpec, decode, encode
 
 ENGINES = ("local", "multiprocess", "ray")
 
-__all__ = ["ENGINES", "BatchProcessor", "Engine", "WorkerSpec", "cpu_count", "decode", "default_workers", "encode",
+__all__ = ["ENGINES", "BatchProcessor", "DeferredEngine", "Engine", "WorkerSpec", "cpu_count", "decode", "default_workers", "encode",
            "make_engine"]
 
 

@@ -8,15 +8,18 @@ engine can carry in a binary column.
 
 from __future__ import annotations
 
+import itertools
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prepkit.keys import KeyRing
-from prepkit.pipeline import Pipeline
 from prepkit.policy import LoadedPolicy
 from prepkit.records import Record, Result
+
+if TYPE_CHECKING:
+    from prepkit.pipeline import Pipeline
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class WorkerSpec:
         return cls(loaded, keyring.master, keyring.source, spacy_model, batch_size)
 
     def build(self) -> Pipeline:
+        from prepkit.pipeline import Pipeline
+
         return Pipeline(self.loaded, KeyRing.from_bytes(self.master, self.key_source),
                         spacy_model=self.spacy_model, batch_size=self.batch_size)
 
@@ -82,3 +87,28 @@ class Engine(Protocol):
     def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]: ...
 
     def close(self) -> None: ...
+
+
+class DeferredEngine:
+    """Starts the real engine on the first batch that has work in it. A re-run the result cache answers in full
+    then never starts worker processes or loads models (a process pool alone costs about a second to start)."""
+
+    name = "deferred"
+
+    def __init__(self, factory: Callable[[], Engine]) -> None:
+        self._factory = factory
+        self.engine: Engine | None = None
+
+    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+        it = iter(batches)
+        for batch in it:
+            if not batch:
+                yield []
+                continue
+            self.engine = self._factory()
+            yield from self.engine.map(itertools.chain([batch], it))
+            return
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()

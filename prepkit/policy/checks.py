@@ -10,8 +10,10 @@ policy's language, prepkit's builtin recognizers, and the policy's own YAML reco
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from prepkit.policy.load import LoadedPolicy, did_you_mean, register_check
@@ -42,14 +44,60 @@ def _builtin_instances(language: str) -> tuple[Any, ...]:
     return tuple(make(language))
 
 
+# Which recognizer reports which entity types, recorded for the installed Presidio version: loading a policy
+# then needs no Presidio or spaCy import (about a second per command). Any other version or language asks the
+# live registries. tests/test_recognizer_table.py fails when the table and the registries disagree, and
+# rewrites it with --regen-golden.
+TABLE_PATH = Path(__file__).with_name("recognizer_table.json")
+TABLE_LANGUAGES = ("en",)
+
+
+def presidio_version() -> str:
+    from importlib.metadata import version
+
+    return version("presidio-analyzer")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    try:
+        data = json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("presidio") == presidio_version() else {}
+
+
+def live_table() -> dict[str, Any]:
+    """The table as the registries give it now (what TABLE_PATH should hold)."""
+    return {"presidio": presidio_version(),
+            "languages": {lang: {"presidio": _live(_presidio_instances(lang)),
+                                 "builtin": _live(_builtin_instances(lang))} for lang in TABLE_LANGUAGES},
+            "builtin_descriptions": _live_descriptions()}
+
+
+def _live(instances: tuple[Any, ...]) -> dict[str, list[str]]:
+    return {str(r.name): list(r.supported_entities) for r in instances}
+
+
+def _recorded(language: str, kind: str) -> dict[str, tuple[str, ...]] | None:
+    entry = _table().get("languages", {}).get(language, {}).get(kind)
+    return {k: tuple(v) for k, v in entry.items()} if isinstance(entry, dict) else None
+
+
 def presidio_recognizers(language: str) -> dict[str, tuple[str, ...]]:
     """Presidio's predefined recognizers for `language`: recognizer name -> the entity types it reports."""
-    return {str(r.name): tuple(r.supported_entities) for r in _presidio_instances(language)}
+    recorded = _recorded(language, "presidio")
+    if recorded is not None:
+        return recorded
+    return {k: tuple(v) for k, v in _live(_presidio_instances(language)).items()}
 
 
 def builtin_recognizers(language: str) -> dict[str, tuple[str, ...]]:
     """prepkit's own recognizers for `language`."""
-    return {str(r.name): tuple(r.supported_entities) for r in _builtin_instances(language)}
+    recorded = _recorded(language, "builtin")
+    if recorded is not None:
+        return recorded
+    return {k: tuple(v) for k, v in _live(_builtin_instances(language)).items()}
 
 
 # Presidio's context enhancer (LemmaContextAwareEnhancer defaults): a context word near a match raises its score
@@ -105,6 +153,13 @@ def max_scores(policy: Policy) -> dict[str, float]:
 
 
 def builtin_descriptions() -> dict[str, str]:
+    recorded = _table().get("builtin_descriptions")
+    if isinstance(recorded, dict):
+        return dict(recorded)
+    return _live_descriptions()
+
+
+def _live_descriptions() -> dict[str, str]:
     try:
         from prepkit.detect.recognizers import BUILTIN_ENTITIES
     except ImportError:

@@ -23,7 +23,7 @@ import unicodedata
 import zlib
 from array import array
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -136,7 +136,7 @@ class NearIndex:
     def __len__(self) -> int:
         return self._n
 
-    def _keys(self, sig: np.ndarray) -> list[int]:
+    def keys(self, sig: np.ndarray) -> list[int]:
         raw = sig.tobytes()
         w = self.rows * 4
         # 64-bit int keys keep the bucket dict small (a stray collision only adds a verified candidate); the band
@@ -145,9 +145,9 @@ class NearIndex:
                                                person=i.to_bytes(2, "big")).digest(), "big")
                 for i in range(self.bands)]
 
-    def find(self, sig: np.ndarray) -> int | None:
+    def find(self, sig: np.ndarray, keys: list[int] | None = None) -> int | None:
         seen: set[int] = set()
-        for key in self._keys(sig):
+        for key in keys if keys is not None else self.keys(sig):
             hit = self._buckets.get(key)
             if hit is None:
                 continue
@@ -160,13 +160,13 @@ class NearIndex:
                     return idx
         return None
 
-    def add(self, sig: np.ndarray) -> int:
+    def add(self, sig: np.ndarray, keys: list[int] | None = None) -> int:
         idx = self._n
         if idx % _BLOCK == 0:
             self._blocks.append(np.zeros((_BLOCK, self.num_perm), dtype=np.uint32))
         self._blocks[-1][idx % _BLOCK] = sig
         self._n += 1
-        for key in self._keys(sig):
+        for key in keys if keys is not None else self.keys(sig):
             hit = self._buckets.get(key)
             if hit is None:
                 self._buckets[key] = idx
@@ -175,6 +175,15 @@ class NearIndex:
             else:
                 hit.append(idx)
         return idx
+
+
+class SignatureMemo(Protocol):
+    """Where signatures of earlier runs are kept (the result cache): a re-run over unchanged records then skips
+    the MinHash work, the largest per-record cost left once detection is cached."""
+
+    def memo_get(self, key: bytes) -> bytes | None: ...
+
+    def memo_put(self, key: bytes, value: bytes) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +196,11 @@ class Deduper:
     """`check(text)` → a Duplicate, or None after registering the text as kept."""
 
     def __init__(self, *, exact: bool = True, near: bool = False, threshold: float = 0.85, num_perm: int = 128,
-                 shingle_words: int = 5) -> None:
+                 shingle_words: int = 5, memo: SignatureMemo | None = None) -> None:
         self.exact = exact
         self.near = near
+        self._memo = memo
+        self._memo_tag = f"minhash:{num_perm}:{shingle_words}:".encode()
         self._exact: dict[bytes, int] = {}
         self._hasher = MinHasher(num_perm, shingle_words) if near else None
         self._index = NearIndex(threshold, num_perm) if near else None
@@ -201,10 +212,12 @@ class Deduper:
         if key is not None and key in self._exact:
             return Duplicate("exact_duplicate", self._exact[key])
         sig = None
+        bands: list[int] | None = None
         if self._hasher is not None and self._index is not None:
-            sig = self._hasher.signature(text)
+            sig = self._signature(text, key)
             if sig is not None:
-                hit = self._index.find(sig)
+                bands = self._index.keys(sig)  # once: both the lookup and the insert need them
+                hit = self._index.find(sig, bands)
                 if hit is not None:
                     return Duplicate("near_duplicate", self._near_ord[hit])
         ordinal = self.kept
@@ -212,6 +225,19 @@ class Deduper:
         if key is not None:
             self._exact[key] = ordinal
         if sig is not None and self._index is not None:
-            self._index.add(sig)
+            self._index.add(sig, bands)
             self._near_ord.append(ordinal)
         return None
+
+    def _signature(self, text: str, key: bytes | None) -> np.ndarray | None:
+        assert self._hasher is not None
+        if self._memo is None:
+            return self._hasher.signature(text)
+        # the signature depends only on the normalized text, which exact_key digests
+        mkey = self._memo_tag + (key if key is not None else exact_key(text))
+        stored = self._memo.memo_get(mkey)
+        if stored is not None:
+            return np.frombuffer(stored, dtype=np.uint32) if stored else None
+        sig = self._hasher.signature(text)
+        self._memo.memo_put(mkey, b"" if sig is None else sig.tobytes())
+        return sig

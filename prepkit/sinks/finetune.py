@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from prepkit.policy.model import FinetuneOutput
 from prepkit.records import Record, Result
 from prepkit.sinks.card import REASONS, CardStats, read_manifest, write_card_and_manifest
-from prepkit.sinks.dedupe import Deduper
+from prepkit.sinks.dedupe import Deduper, SignatureMemo
 from prepkit.sinks.files import AtomicFile, JsonlSink, ensure_private_dir
 
 FINETUNE_DIR = "finetune"
@@ -190,7 +190,8 @@ class ParquetSink:
 class FinetuneWriter:
     """See the module docstring. `policy` (a LoadedPolicy) is optional and only feeds the card's policy identity."""
 
-    def __init__(self, out_dir: Path, spec: FinetuneOutput, *, policy: Any = None) -> None:
+    def __init__(self, out_dir: Path, spec: FinetuneOutput, *, policy: Any = None,
+                 memo: SignatureMemo | None = None) -> None:
         self.dir = Path(out_dir) / FINETUNE_DIR
         self.spec = spec
         self.identity: dict[str, str] | None = getattr(policy, "identity", None)
@@ -200,7 +201,7 @@ class FinetuneWriter:
             path = self.dir / file_name(n, spec.format)
             self.sinks[n] = ParquetSink(path) if spec.format == "parquet" else JsonlSink(path)
         self.dedupe = Deduper(exact=spec.dedupe.exact, near=spec.dedupe.near,
-                              threshold=spec.dedupe.near_threshold) \
+                              threshold=spec.dedupe.near_threshold, memo=memo) \
             if spec.dedupe.exact or spec.dedupe.near else None
         self.stats = CardStats()
         self._closed = False
