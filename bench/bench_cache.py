@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/bench_cache.py [--records 5000] [--workdir /tmp/prepkit-bench-cache]
 
-Prints the first-run and re-run times (in-process `runner.run` duration and whole-CLI wall time) and the ratio,
-and checks the re-run's outputs are byte-identical to the first run's. Not part of `make test`.
+Runs: a first run; an unchanged re-run (the run-level up-to-date check); a `--force` re-run (every record replayed
+from the per-record cache); a re-run after changing one record; and a fresh `--no-cache` run over the changed input.
+Prints CLI wall times and ratios to the first run, and checks the outputs: first = unchanged = forced, and
+one-changed = fresh. Not part of `make test`.
 """
 
 from __future__ import annotations
@@ -46,12 +48,20 @@ def digest_outputs(out: Path) -> dict[str, str]:
     return {f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in files if (out / f).exists()}
 
 
-def cli_run(inp: Path, out: Path, env: dict[str, str]) -> tuple[float, dict]:
+def cli_run(inp: Path, out: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
     t = time.perf_counter()
     p = subprocess.run([str(ROOT / ".venv/bin/prepkit"), "run", "--policy", str(ROOT / "policies/default.yaml"),
-                        "--input", str(inp), "--out", str(out), "--json"], env=env, capture_output=True,
+                        "--input", str(inp), "--out", str(out), "--json", *extra], env=env, capture_output=True,
                        text=True, check=True)
     return time.perf_counter() - t, json.loads(p.stdout)
+
+
+def change_one_record(inp: Path) -> None:
+    lines = inp.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[len(lines) // 2])
+    rec["messages"][0]["content"] += " My colleague Ada Byron can confirm."
+    lines[len(lines) // 2] = json.dumps(rec)
+    inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -69,14 +79,24 @@ def main() -> None:
     out = work / "out"
     wall1, s1 = cli_run(inp, out, env)
     d1 = digest_outputs(out)
-    wall2, s2 = cli_run(inp, out, env)
+    wall2, s2 = cli_run(inp, out, env)  # nothing changed: the run-level up-to-date check
     d2 = digest_outputs(out)
+    wall3, s3 = cli_run(inp, out, env, "--force")  # every record replayed from the per-record cache
+    d3 = digest_outputs(out)
+    change_one_record(inp)
+    wall4, s4 = cli_run(inp, out, env)  # one record changed: only it is recomputed
+    d4 = digest_outputs(out)
+    wall5, _ = cli_run(inp, work / "fresh", env, "--no-cache")
+    d5 = digest_outputs(work / "fresh")
     print(f"records: {a.records}, chars: {s1['chars']}, cores: {os.cpu_count()}")
-    print(f"first run:  run() {s1['duration_s']:.2f} s, CLI wall {wall1:.2f} s, cache {s1['cache']}")
-    print(f"re-run:     run() {s2['duration_s']:.3f} s, CLI wall {wall2:.2f} s, cache {s2['cache']}")
-    print(f"speed-up:   run() {s1['duration_s'] / s2['duration_s']:.0f}x, CLI wall {wall1 / wall2:.1f}x")
-    print(f"outputs identical: {d1 == d2}")
-    sys.exit(0 if d1 == d2 else 1)
+    print(f"first run:              CLI wall {wall1:7.2f} s   run() {s1['duration_s']:.2f} s")
+    print(f"unchanged re-run:       CLI wall {wall2:7.2f} s   {wall1 / wall2:5.1f}x   up_to_date={bool(s2.get('up_to_date'))}")
+    print(f"re-run --force:         CLI wall {wall3:7.2f} s   {wall1 / wall3:5.1f}x   cache {s3['cache']}")
+    print(f"one record changed:     CLI wall {wall4:7.2f} s   {wall1 / wall4:5.1f}x   cache {s4['cache']}")
+    print(f"fresh run (--no-cache): CLI wall {wall5:7.2f} s")
+    same = d1 == d2 == d3 and d4 == d5
+    print(f"outputs identical (first = unchanged = forced; one-changed = fresh): {same}")
+    sys.exit(0 if same else 1)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Records keep their input order whatever the worker count, so outputs are byte-id
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 import uuid
 from collections import Counter, deque
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prepkit import uptodate
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
 from prepkit.engine import DeferredEngine, Engine, WorkerSpec, make_engine
@@ -58,6 +58,7 @@ class RunConfig:
     today: dt.date | None = None
     cache: bool = True  # reuse/store per-record results in OUT/.cache (incremental re-runs, --resume)
     resume: bool = False  # continue an interrupted run: requires OUT/.cache from an earlier run
+    force: bool = False  # process every record even when OUT is up to date (prepkit.uptodate)
 
 
 @dataclass
@@ -106,6 +107,12 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     clean_stale_temp_files(out)  # half-written files of a killed run
     run_id = uuid.uuid4().hex[:16]
     versions = _versions(loaded, cfg.spacy_model)
+    fp = _fingerprint(cfg, loaded, keyring, versions, files)
+    if fp is not None and not cfg.force:
+        prev = uptodate.previous(out, fp)
+        if prev is not None and isinstance(prev.get("summary"), dict):
+            return _up_to_date(cfg, loaded, keyring, out, run_id, versions, files, fp, prev, started)
+        uptodate.forget(out)  # this run changes OUT: the last run's state no longer describes it
     cache = ResultCache.open(out, keyring, {"policy": loaded.sha256, "versions": versions}) \
         if cfg.cache or cfg.resume else None
     audit = AuditLog(out / "audit.jsonl", keyring=keyring if policy.outputs.audit.hmac else None, run_id=run_id,
@@ -200,7 +207,47 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         code = 2
     if interrupted:
         code = 130
+    if fp is not None and code == 0:
+        uptodate.remember(out, fp, run_id, summary, examples)
     return RunOutcome(summary, out, code, examples)
+
+
+def _fingerprint(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, versions: dict[str, str],
+                 files: list[tuple[Path, str]]) -> str | None:
+    """The up-to-date fingerprint of this run, or None where the run-level short cut does not apply."""
+    rag = loaded.policy.outputs.rag
+    if not cfg.cache or cfg.resume or cfg.rag_url or rag.backend == "postgres" or rag.url:
+        return None
+    options = {"text_field": cfg.text_field, "id_field": cfg.id_field, "text_columns": cfg.text_columns,
+               "finetune_format": cfg.finetune_format, "strict": cfg.strict, "sync": cfg.sync,
+               "spacy_model": cfg.spacy_model}
+    today = str(cfg.today or dt.date.today()) if uptodate.date_dependent(loaded) else None
+    return uptodate.fingerprint(keyring, loaded, versions, [(Path(p), n) for p, n in files], options, today)
+
+
+def _up_to_date(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, out: Path, run_id: str,
+                versions: dict[str, str], files: list[tuple[Path, str]], fp: str, prev: dict[str, Any],
+                started: float) -> RunOutcome:
+    """Nothing changed since the last complete run (see prepkit.uptodate): its deliverables stand; this run
+    logs that it checked, and rewrites its own summary, report and manifest."""
+    summary = dict(prev["summary"])
+    same_as = summary.get("run_id")
+    audit = AuditLog(out / "audit.jsonl", keyring=keyring if loaded.policy.outputs.audit.hmac else None,
+                     run_id=run_id, policy=loaded.identity, versions=versions)
+    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
+    audit.append("up_to_date", same_as_run_id=same_as)
+    summary.update(run_id=run_id, up_to_date={"same_as": same_as}, interrupted=False,
+                   cache={"hits": 0, "misses": 0, "stored": 0, "pruned": 0},
+                   duration_s=round(time.monotonic() - started, 3))
+    checkpoint = audit.close(records=summary.get("records_in"), routes=summary.get("routes"),
+                             conservation_ok=(summary.get("conservation") or {}).get("ok"), interrupted=False,
+                             up_to_date_run_id=same_as)
+    examples = list(prev.get("examples") or [])
+    _write_json(out / "summary.json", summary)
+    _write_report(out, summary, examples)
+    _write_manifest(out, summary, checkpoint, loaded)
+    uptodate.remember(out, fp, run_id, summary, examples)
+    return RunOutcome(summary, out, 0, examples)
 
 
 def _cache_path(out: str | Path) -> Path:
@@ -401,11 +448,6 @@ def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, A
 
 
 def _write_manifest(out: Path, summary: dict[str, Any], checkpoint: dict[str, Any], loaded: LoadedPolicy) -> None:
-    files = {}
-    for p in sorted(out.rglob("*")):
-        rel = p.relative_to(out)
-        # hidden entries are internal (the result cache, temp files), not deliverables
-        if p.is_file() and p.name != "manifest.json" and not any(part.startswith(".") for part in rel.parts):
-            files[p.relative_to(out).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    # hidden entries (the result cache, temp files) are internal, not deliverables
     _write_json(out / "manifest.json", {"run_id": summary["run_id"], "policy": loaded.identity,
-                                        "audit_checkpoint": checkpoint, "files": files})
+                                        "audit_checkpoint": checkpoint, "files": uptodate.manifest_files(out)})

@@ -35,7 +35,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out = root / "out"
     first = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
     first_out = _outputs(out)
-    again = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    # --force: replay every record through the per-record cache (the run-level up-to-date check is tested below)
+    again = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out, force=True))
     again_out = _outputs(out)
     # change exactly one record: a ticket's text
     lines = (inp / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
@@ -165,7 +166,7 @@ def test_fully_cached_rerun_loads_no_models_and_starts_no_workers(runs):
         "import json, sys, multiprocessing\n"
         "from prepkit.runner import RunConfig, run\n"
         f"o = run(RunConfig(policy={str(DEFAULT_POLICY)!r}, inputs=[{str(runs['root'] / 'in')!r}], "
-        f"out={str(out)!r}, workers=2))\n"
+        f"out={str(out)!r}, workers=2, force=True))\n"
         "print(json.dumps({'cache': o.summary['cache'], 'children': len(multiprocessing.active_children()),\n"
         "  'loaded': sorted(m for m in ('spacy', 'presidio_analyzer', 'model2vec') if m in sys.modules)}))\n"
     )
@@ -199,3 +200,67 @@ def test_near_duplicate_signatures_are_reused_and_decide_the_same(tmp_path):
     c2.db.execute("UPDATE memo SET v = zeroblob(length(v))")  # a reused signature must really come from the memo
     assert decisions(c2) != plain
     c2.close()
+
+
+@pytest.fixture(scope="module")
+def unchanged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("uptodate")
+    inp = root / "in"
+    shutil.copytree(SAMPLES, inp)
+    out = root / "out"
+    first = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    deliverables = _all_deliverables(out)
+    second = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    return {"inp": inp, "out": out, "first": first, "second": second, "deliverables": deliverables,
+            "after_second": _all_deliverables(out)}
+
+
+def _all_deliverables(out: Path) -> dict[str, bytes]:
+    skip = {"audit.jsonl", "summary.json", "report.html", "manifest.json"}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not any(x.startswith(".") for x in p.relative_to(out).parts)
+            and p.relative_to(out).as_posix() not in skip}
+
+
+def test_unchanged_rerun_keeps_outputs_and_says_so(unchanged):
+    from prepkit.audit import read_entries, verify
+
+    first, second = unchanged["first"].summary, unchanged["second"].summary
+    assert "up_to_date" not in first
+    assert second["up_to_date"] == {"same_as": first["run_id"]} and second["run_id"] != first["run_id"]
+    assert second["routes"] == first["routes"] and second["records_in"] == first["records_in"]
+    assert unchanged["after_second"] == unchanged["deliverables"]
+    out = unchanged["out"]
+    entries = read_entries(out / "audit.jsonl")
+    last_run = [e for e in entries if e["run_id"] == second["run_id"]]
+    assert [e["event"] for e in last_run] == ["run_start", "up_to_date", "run_end"]
+    assert verify(out / "audit.jsonl").ok
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run_id"] == second["run_id"]
+    assert json.loads((out / "summary.json").read_text())["up_to_date"]["same_as"] == first["run_id"]
+
+
+@pytest.mark.parametrize("change", ["input", "deliverable", "policy_option", "force"])
+def test_any_change_falls_back_to_a_full_run(unchanged, tmp_path, change):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(unchanged["inp"], inp)
+    shutil.copytree(unchanged["out"], out)
+    kw: dict[str, object] = {}
+    if change == "input":
+        with (inp / "tickets.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": "t-new", "messages": [{"role": "user", "content": "Hi, I am Ada Byron."}]}) + "\n")
+    elif change == "deliverable":
+        train = out / "finetune" / "train.jsonl"
+        train.write_bytes(b"\n".join(train.read_bytes().splitlines()[1:]) + b"\n")  # someone dropped a row
+    elif change == "policy_option":
+        kw["finetune_format"] = "text"
+    else:
+        kw["force"] = True
+    again = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out, **kw))
+    assert "up_to_date" not in again.summary
+    assert again.summary["cache"]["hits"] > 0  # the per-record cache still spares the unchanged records
+    if change == "deliverable":  # the full run restored the dropped row (the encrypted stores re-encrypt pages)
+        def plain(d: dict[str, bytes]) -> dict[str, bytes]:
+            return {k: v for k, v in d.items() if not k.startswith("rag/")}
+
+        assert plain(_all_deliverables(out)) == plain(unchanged["deliverables"])

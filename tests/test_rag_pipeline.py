@@ -3,6 +3,7 @@ role finds the RAG record, `forget` removes the subject's records from the store
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -58,3 +59,11 @@ def test_run_query_forget(tmp_path: Path):
     assert EMAIL not in (out / "audit.jsonl").read_text()
     verify = cli.invoke(main, ["audit", "verify", str(out / "audit.jsonl")])
     assert verify.exit_code == 0, verify.output  # queries and the erasure continued the hash chain
+    # manifest.json describes the folder after the erasure: current hashes and the audit log's new head
+    manifest = json.loads((out / "manifest.json").read_text())
+    for rel, digest in manifest["files"].items():
+        if rel != "audit.jsonl":  # the query after the erasure appended to it, as queries do
+            assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == digest, rel
+    entries = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    erasure_end = [e for e in entries if e["event"] == "run_end" and e["run_id"].startswith("erasure-")][-1]
+    assert manifest["audit_checkpoint"]["head"] == erasure_end["hash"]

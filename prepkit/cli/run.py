@@ -48,11 +48,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
               help="Continue a run that was killed or interrupted: records it finished come from OUT/.cache.")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the per-record result cache in OUT/.cache (recompute everything).")
+@click.option("--force", is_flag=True,
+              help="Process every record even when OUT is up to date with the same inputs, policy and versions "
+                   "(by default such a run only checks that and keeps OUT; cached records are still replayed).")
 def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
         text_columns: tuple[str, ...], spacy_model: str | None, out: str, workers: int | None, engine: str,
         batch_size: int,
         finetune_format: str | None, rag_url: str | None, sync: bool, strict: bool, quiet: bool,
-        as_json: bool, resume: bool, no_cache: bool) -> None:
+        as_json: bool, resume: bool, no_cache: bool, force: bool) -> None:
     """Run the whole pipeline: detect, transform, verify, route and write.
 
     Writes under OUT: finetune/ (train/validation files, card, manifest), rag/ (encrypted store), quarantine/
@@ -80,7 +83,7 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
                     id_field=id_field, text_columns=text_columns or None, workers=workers, engine=engine,
                     batch_size=batch_size,
                     strict=strict, finetune_format=finetune_format, rag_url=rag_url, sync=sync,
-                    cache=not no_cache, resume=resume)
+                    cache=not no_cache, resume=resume, force=force)
     if resume and no_cache:
         fail("--resume needs the result cache; drop --no-cache")
     show = not quiet and not as_json and sys.stderr.isatty()
@@ -118,6 +121,9 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
                f"rejected {r['rejected']}")
     mark = "ok" if c["ok"] else "MISMATCH"
     click.echo(f"conservation {mark}: {c['records_in']} in = {c['accounted']} accounted for")
+    if s.get("up_to_date"):
+        click.echo(f"up to date: inputs, policy and versions unchanged since run {s['up_to_date']['same_as']}, "
+                   "whose outputs were kept (--force to process again)")
     if s.get("entities_before"):
         ents = ", ".join(f"{k} {v}" for k, v in sorted(s["entities_before"].items(), key=lambda kv: -kv[1]))
         click.echo(f"entities found: {ents}")

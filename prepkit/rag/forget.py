@@ -73,9 +73,14 @@ def forget(out_dir: Path, keyring: KeyRing, value: str, entity_type: str | None 
         index.remove_records(ids)
     finally:
         index.close()
-    audit_event(out_dir / "audit.jsonl", keyring, "erasure", policy_identity or {},
-                entity_type=entity_type, record_ids=ids, routes=report.routes, chunks_deleted=report.chunks_deleted,
-                finetune_removed=report.finetune_removed, status="ok" if report.complete else "incomplete")
+    checkpoint = audit_event(out_dir / "audit.jsonl", keyring, "erasure", policy_identity or {},
+                             entity_type=entity_type, record_ids=ids, routes=report.routes,
+                             chunks_deleted=report.chunks_deleted, finetune_removed=report.finetune_removed,
+                             status="ok" if report.complete else "incomplete")
+    # manifest.json must describe the folder as it now is (it listed the run's files before the erasure)
+    from prepkit.uptodate import refresh_manifest
+
+    refresh_manifest(out_dir, audit_checkpoint=checkpoint)
     return report
 
 

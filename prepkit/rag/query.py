@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,12 +37,18 @@ def default_audit_path(location: str | Path) -> Path | None:
     return p.parent.parent / "audit.jsonl" if p.parent.name == "rag" else p.parent / "audit.jsonl"
 
 
-def audit_event(path: Path, keyring: KeyRing, event: str, policy: dict[str, str], **fields: Any) -> None:
+def audit_event(path: Path, keyring: KeyRing, event: str, policy: dict[str, str], **fields: Any) -> dict[str, Any]:
+    """Append one event as a run of its own; returns the new audit checkpoint."""
     from prepkit.audit import AuditLog
 
-    with AuditLog(path, keyring=keyring, run_id=f"{event}-{uuid.uuid4().hex[:12]}", policy=policy,
-                  versions={"prepkit": __version__}) as log:
+    log = AuditLog(path, keyring=keyring, run_id=f"{event}-{uuid.uuid4().hex[:12]}", policy=policy,
+                   versions={"prepkit": __version__})
+    try:
         log.append(event, **fields)
+    except BaseException:
+        log.__exit__(*sys.exc_info())
+        raise
+    return log.close()
 
 
 def run_query(location: str | Path, question: str, role: str, keyring: KeyRing, *, k: int = 5,
