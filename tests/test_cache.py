@@ -27,12 +27,16 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {rel: (out / rel).read_bytes() for rel in OUTPUTS if (out / rel).exists()}
 
 
+def _samples_copy(factory: pytest.TempPathFactory, name: str) -> tuple[Path, Path, Path]:
+    """(root, input folder holding a copy of samples/, output folder) in a fresh temporary directory."""
+    root = factory.mktemp(name)
+    shutil.copytree(SAMPLES, root / "in")
+    return root, root / "in", root / "out"
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    root = tmp_path_factory.mktemp("cache")
-    inp = root / "in"
-    shutil.copytree(SAMPLES, inp)
-    out = root / "out"
+    root, inp, out = _samples_copy(tmp_path_factory, "cache")
     first = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
     first_out = _outputs(out)
     # --force: replay every record through the per-record cache (the run-level up-to-date check is tested below)
@@ -204,10 +208,7 @@ def test_near_duplicate_signatures_are_reused_and_decide_the_same(tmp_path):
 
 @pytest.fixture(scope="module")
 def unchanged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    root = tmp_path_factory.mktemp("uptodate")
-    inp = root / "in"
-    shutil.copytree(SAMPLES, inp)
-    out = root / "out"
+    _, inp, out = _samples_copy(tmp_path_factory, "uptodate")
     first = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
     deliverables = _all_deliverables(out)
     second = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
