@@ -25,15 +25,13 @@ Formats (each row keeps the input record's `id`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from prepkit.policy.model import FinetuneOutput
 from prepkit.records import Record, Result
@@ -43,9 +41,18 @@ from prepkit.sinks.files import AtomicFile, JsonlSink, ensure_private_dir
 
 FINETUNE_DIR = "finetune"
 SPLITS = ("train", "validation", "test")
-_MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
-PARQUET_SCHEMA = pa.schema([("id", pa.string()), ("kind", pa.string()), ("messages", _MESSAGES),
-                            ("text", pa.string())])
+
+
+@functools.cache
+def parquet_schema() -> Any:
+    """The fine-tune Parquet schema. pyarrow is imported on first use: only the parquet format needs it, and its
+    import is a tenth of a second every other run would pay."""
+    import pyarrow as pa
+
+    messages = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    return pa.schema([("id", pa.string()), ("kind", pa.string()), ("messages", messages), ("text", pa.string())])
+
+
 _ROW_GROUP = 10_000
 
 
@@ -151,7 +158,9 @@ class ParquetSink:
         self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
-        self._writer = pq.ParquetWriter(str(self.tmp), PARQUET_SCHEMA, compression="zstd")
+        import pyarrow.parquet as pq
+
+        self._writer = pq.ParquetWriter(str(self.tmp), parquet_schema(), compression="zstd")
         self._rows: list[dict[str, Any]] = []
         self.count = 0
 
@@ -161,14 +170,16 @@ class ParquetSink:
         if len(self._rows) >= _ROW_GROUP:
             self._flush()
 
-    def write_table(self, table: pa.Table) -> None:
+    def write_table(self, table: Any) -> None:
         self._flush()
         self._writer.write_table(table)
         self.count += table.num_rows
 
     def _flush(self) -> None:
         if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=PARQUET_SCHEMA))
+            import pyarrow as pa
+
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=parquet_schema()))
             self._rows = []
 
     def close(self) -> Path:
@@ -379,9 +390,11 @@ def _line_id(path: Path, lineno: int, line: str) -> Any:
 
 
 def _remove_parquet(path: Path, ids: set[str]) -> tuple[int, int]:
+    import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    table = pq.read_table(path, schema=PARQUET_SCHEMA)
+    table = pq.read_table(path, schema=parquet_schema())
     mask = pc.is_in(table["id"], value_set=pa.array(sorted(ids), pa.string()))
     hits = int(pc.sum(mask).as_py() or 0)
     if not hits:
