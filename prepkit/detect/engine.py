@@ -113,7 +113,8 @@ def use_numpy_matmul(nlp: Any) -> Any:
         model = getattr(proc, "model", None)
         if model is not None and hasattr(model, "walk"):
             for node in model.walk():
-                node.ops = ops
+                if type(node.ops) is NumpyOps:  # CPU layers only: a GPU (cupy) or other backend stays as it is
+                    node.ops = ops
     return nlp
 
 
