@@ -14,6 +14,7 @@ import pytest
 from prepkit.io.readers import read_inputs
 from prepkit.records import Record, Result
 from prepkit.transform import resolve_overlaps
+from prepkit.transform.engine import propagate
 from tests.conftest import SAMPLES
 
 
@@ -30,9 +31,11 @@ def split_results(default_pipeline, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _pairs(res: Result) -> list[tuple[str, str, str]]:
-    """(entity type, original, surrogate) for every span the transformer replaced."""
+    """(entity type, original, surrogate) for every span the transformer replaced: the kept findings and the
+    later mentions propagation added, in reading order (as Transformer.transform pairs them)."""
     assert res.transformed is not None
     kept = resolve_overlaps(res.findings)
+    kept = sorted(kept + propagate(res.record, kept), key=lambda f: (f.segment, f.start))
     out = []
     for f, a in zip(kept, res.transformed.applied, strict=True):
         original = res.record.segments[f.segment].text[f.start : f.end]
