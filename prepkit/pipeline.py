@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING, Any
 from prepkit.io.readers import InputOptions, _record_from_object
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.policy import LoadedPolicy, load_policy
-from prepkit.records import Finding, Record, Result, Segment, Transformed, Verification
+from prepkit.records import Decision, Finding, Record, Result, Route, Segment, Transformed, Verification
 from prepkit.route import decide
 from prepkit.transform import Transformer
 from prepkit.verify import Verifier
 
 if TYPE_CHECKING:
     from prepkit.detect import Detector
+
+
+_SCAN_ONLY = Decision(Route.QUARANTINE, "scan only: not transformed or routed", rule="scan-only")
 
 
 def input_options(loaded: LoadedPolicy, **overrides: Any) -> InputOptions:
@@ -100,6 +103,13 @@ class Pipeline:
     def process_batch(self, records: list[Record]) -> list[Result]:
         findings, errors = self._detect(records)
         return [self._finish(rec, f, err) for rec, f, err in zip(records, findings, errors, strict=True)]
+
+    def detect_batch(self, records: list[Record]) -> list[Result]:
+        """Detection only (`prepkit scan`): Results with findings (or the detection error) and nothing else;
+        unrouted, so their decision says so."""
+        findings, errors = self._detect(records)
+        return [Result(rec, f, None, Verification(passed=False), _SCAN_ONLY, err)
+                for rec, f, err in zip(records, findings, errors, strict=True)]
 
     # -- stages ----------------------------------------------------------------------------------------------
     def _detect(self, records: list[Record]) -> tuple[list[list[Finding]], list[str | None]]:

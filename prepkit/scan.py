@@ -1,44 +1,70 @@
-"""Scan only: findings per record, nothing written. Offsets are into the record's text (per segment)."""
+"""Scan only: findings per record, nothing written. Offsets are into the record's text (per segment).
+
+Detection runs on the same engines as `prepkit run` (in-process, a process pool, Ray), with the models loaded once
+per worker; results come back in input order, so the output does not depend on the engine or the worker count.
+"""
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from prepkit.detect import Detector
+from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
 from prepkit.io.readers import read_inputs
+from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import load_policy
-from prepkit.records import Record
+from prepkit.records import Record, Rejected, Result
 
 
 def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None, id_field: str | None = None,
                 text_columns: tuple[str, ...] | None = None, spacy_model: str | None = None,
-                limit: int | None = None, batch_size: int = 64) -> Iterator[dict[str, Any]]:
+                limit: int | None = None, batch_size: int = 64, workers: int = 1,
+                engine: str = "local") -> Iterator[dict[str, Any]]:
     loaded = load_policy(policy)
     opts = input_options(loaded, text_field=text_field, id_field=id_field, text_columns=text_columns)
-    detector = Detector(loaded.policy, spacy_model)
-    batch: list[Record] = []
-    n = 0
+    # Scanning transforms nothing, so it needs no key; the pipeline workers are built with one all the same.
+    keyring = load_keyring(loaded.policy.keys.key_file, required=False) \
+        or KeyRing.from_bytes(os.urandom(32), "ephemeral (scan only)")
+    spec = WorkerSpec.of(loaded, keyring, spacy_model, batch_size, detect_only=True)
+    pending: deque[list[Record | Rejected]] = deque()
 
-    def flush() -> Iterator[dict[str, Any]]:
-        for rec, findings in zip(batch, detector.detect(batch), strict=True):
-            single = len(rec.segments) == 1
-            yield {"id": rec.id, "source": rec.source, "findings": [
-                {"start": f.start, "end": f.end, "entity_type": f.entity_type, "score": f.score,
-                 **({} if single else {"segment": rec.segments[f.segment].key})}
-                for f in findings]}
+    def batches() -> Iterator[list[Record]]:
+        group: list[Record | Rejected] = []
+        for n, item in enumerate(read_inputs(inputs, opts)):
+            if limit is not None and n >= limit:
+                break
+            group.append(item)
+            if sum(isinstance(x, Record) for x in group) >= batch_size:
+                pending.append(group)
+                yield [x for x in group if isinstance(x, Record)]
+                group = []
+        if group:
+            pending.append(group)
+            yield [x for x in group if isinstance(x, Record)]
 
-    for item in read_inputs(inputs, opts):
-        if limit is not None and n >= limit:
-            break
-        n += 1
-        if not isinstance(item, Record):
-            yield {"rejected": f"{item.location()}: {item.reason}"}
-            continue
-        batch.append(item)
-        if len(batch) >= batch_size:
-            yield from flush()
-            batch = []
-    if batch:
-        yield from flush()
+    runner = DeferredEngine(lambda: make_engine(engine, spec, workers))
+    try:
+        for results in runner.map(batches()):
+            found = iter(results)
+            for item in pending.popleft():
+                if isinstance(item, Record):
+                    yield _line(next(found))
+                else:
+                    yield {"rejected": f"{item.location()}: {item.reason}"}
+    finally:
+        runner.close()
+
+
+def _line(res: Result) -> dict[str, Any]:
+    rec = res.record
+    single = len(rec.segments) == 1
+    line: dict[str, Any] = {"id": rec.id, "source": rec.source, "findings": [
+        {"start": f.start, "end": f.end, "entity_type": f.entity_type, "score": f.score,
+         **({} if single else {"segment": rec.segments[f.segment].key})}
+        for f in res.findings]}
+    if res.error:
+        line["error"] = res.error  # detection failed for this record: no findings is not "no PII"
+    return line

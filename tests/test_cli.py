@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from prepkit import __version__
 from prepkit.cli import main
-from tests.conftest import DEFAULT_POLICY, ROOT, SHARED
+from tests.conftest import DEFAULT_POLICY, ROOT, SAMPLES, SHARED
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -52,6 +52,23 @@ def test_scan_jsonl_prints_one_line_per_record_of_the_eval_set():
             assert set(f) >= {"start", "end", "entity_type", "score"}
         with_findings += bool(line["findings"])
     assert with_findings > n * 0.8
+
+
+def test_scan_on_a_worker_pool_gives_the_in_process_output(tmp_path):
+    # rejected lines must keep their place between the records the workers return
+    src = tmp_path / "mixed.jsonl"
+    lines = (SAMPLES / "tickets.jsonl").read_text(encoding="utf-8").splitlines()[:30]
+    lines.insert(7, "{not json")
+    lines.insert(20, '{"id": "x"}')
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outs = []
+    for workers in ("1", "2"):
+        res = CliRunner().invoke(main, ["scan", "-p", str(DEFAULT_POLICY), "-i", str(src), "--format", "jsonl",
+                                        "--workers", workers])
+        assert res.exit_code == 1, res.output  # PII found
+        outs.append(res.stdout)
+    assert outs[0] == outs[1]
+    assert len(outs[0].splitlines()) == 30 and "rejected:" in res.stderr
 
 
 def test_scan_clean_input_exits_0(tmp_path):

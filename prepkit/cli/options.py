@@ -24,3 +24,16 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]):
         f = opt(f)
     return f
+
+
+def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed([
+        click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+                     help="Worker processes or Ray actors, each loading the models once. Default: the core count "
+                          "(one for inputs under 1 MB, where starting workers costs more than it saves)."),
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: this machine (a process pool when workers > 1); ray: Ray Data on the cluster in "
+                          "RAY_ADDRESS, or a local Ray (needs prepkit[ray]). Outputs are identical."),
+    ]):
+        f = opt(f)
+    return f

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, format_option, main
-from prepkit.cli.options import input_options
+from prepkit.cli.options import engine_options, input_options
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -30,12 +30,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 @main.command()
 @input_options
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Worker processes or Ray actors, each loading the models once. Default: the core count "
-                   "(one for inputs under 1 MB, where starting workers costs more than it saves).")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this machine (a process pool when workers > 1); ray: Ray Data on the cluster in "
-                   "RAY_ADDRESS, or a local Ray (needs prepkit[ray]). Outputs are identical.")
+@engine_options
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Records per detection batch.")
 @click.option("--finetune-format", type=click.Choice(["chat", "prompt_completion", "text", "parquet"]),
               default=None, help="Override the policy's fine-tune output format.")
@@ -64,21 +59,11 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
 
     Exit codes: 0 done, 2 error (policy, input path, key) or when the counts fail to add up, 130 interrupted.
     """
-    from prepkit.engine import default_workers
     from prepkit.io.readers import discover
     from prepkit.runner import RunConfig
     from prepkit.runner import run as do_run
 
-    if engine == "ray":
-        import importlib.util
-
-        if importlib.util.find_spec("ray") is None:
-            fail("--engine ray needs Ray Data: pip install 'prepkit[ray]'")
-    if workers is None:
-        try:
-            workers = default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
-        except _user_errors() as e:
-            fail(str(e))
+    workers = _workers(engine, workers, inputs)
     cfg = RunConfig(policy=policy, inputs=list(inputs), out=out, spacy_model=spacy_model, text_field=text_field,
                     id_field=id_field, text_columns=text_columns or None, workers=workers, engine=engine,
                     batch_size=batch_size,
@@ -103,6 +88,24 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
     elif not quiet:
         _print_summary(s, outcome.out_dir)
     sys.exit(outcome.exit_code)
+
+
+def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int:
+    """Check the engine can run; resolve the default worker count from the input size."""
+    from prepkit.engine import default_workers
+    from prepkit.io.readers import discover
+
+    if engine == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            fail("--engine ray needs Ray Data: pip install 'prepkit[ray]'")
+    if workers is not None:
+        return workers
+    try:
+        return default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
+    except _user_errors() as e:
+        fail(str(e))
 
 
 def _size(p: Path) -> int:
@@ -139,28 +142,35 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
 @input_options
 @format_option("text", "json", "jsonl")
 @click.option("--limit", type=int, default=None, help="Stop after N records.")
+@engine_options
 def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
-         text_columns: tuple[str, ...], spacy_model: str | None, fmt: str, limit: int | None) -> None:
+         text_columns: tuple[str, ...], spacy_model: str | None, fmt: str, limit: int | None,
+         workers: int | None, engine: str) -> None:
     """Report PII findings without writing any output.
 
     --format jsonl prints one line per record: {"id", "findings": [{"start", "end", "entity_type", "score"}]}
     with offsets into that record's text (for chat and tables, each finding also names its "segment" key).
 
-    Exit codes: 0 no PII found, 1 PII found, 2 error.
+    Exit codes: 0 no PII found, 1 PII found, 2 error (including detection failing for a record and no PII found).
     """
     from prepkit.scan import scan_inputs
 
+    workers = _workers(engine, workers, inputs)
     try:
         found_any = False
-        summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "entities": {}}
+        summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "failed": 0, "entities": {}}
         lines: list[dict[str, Any]] = []
         for item in scan_inputs(policy, list(inputs), text_field=text_field, id_field=id_field,
-                                text_columns=text_columns or None, spacy_model=spacy_model, limit=limit):
+                                text_columns=text_columns or None, spacy_model=spacy_model, limit=limit,
+                                workers=workers, engine=engine):
             if "rejected" in item:
                 summary["rejected"] += 1
                 click.echo(f"rejected: {item['rejected']}", err=True)
                 continue
             summary["records"] += 1
+            if item.get("error"):  # detection failed: no findings here does not mean no PII
+                summary["failed"] += 1
+                click.echo(f"detection failed for record {item['id']}: {item['error']}", err=True)
             if item["findings"]:
                 found_any = True
                 summary["records_with_pii"] += 1
@@ -177,10 +187,8 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
             click.echo(json.dumps({"summary": summary, "records": lines}, indent=2, ensure_ascii=False))
         elif fmt == "text":
             click.echo(f"{summary['records']} records, {summary['records_with_pii']} with PII, "
-                       f"{summary['rejected']} rejected")
+                       f"{summary['rejected']} rejected" + (f", {summary['failed']} failed" if summary["failed"] else ""))
     except _user_errors() as e:
         fail(str(e))
-    sys.exit(EXIT_FOUND if found_any else EXIT_OK)
+    sys.exit(EXIT_FOUND if found_any else EXIT_ERROR if summary["failed"] else EXIT_OK)
 
-
-_ = EXIT_ERROR

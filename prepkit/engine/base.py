@@ -32,11 +32,12 @@ class WorkerSpec:
     key_source: str
     spacy_model: str | None = None
     batch_size: int = 64
+    detect_only: bool = False  # `prepkit scan`: findings only, no transformation or verification
 
     @classmethod
     def of(cls, loaded: LoadedPolicy, keyring: KeyRing, spacy_model: str | None = None,
-           batch_size: int = 64) -> WorkerSpec:
-        return cls(loaded, keyring.master, keyring.source, spacy_model, batch_size)
+           batch_size: int = 64, detect_only: bool = False) -> WorkerSpec:
+        return cls(loaded, keyring.master, keyring.source, spacy_model, batch_size, detect_only)
 
     def build(self) -> Pipeline:
         from prepkit.pipeline import Pipeline
@@ -64,6 +65,8 @@ class BatchProcessor:
     def __call__(self, records: list[Record]) -> list[Result]:
         if not records:
             return []
+        if self.spec.detect_only:
+            return self.pipeline.detect_batch(records)
         return self.pipeline.process_batch(records)
 
     def encoded(self, payload: bytes) -> bytes:
