@@ -122,3 +122,24 @@ def test_windowed_detection_equals_whole_text_detection(default_pipeline, monkey
         assert (start, end, etype) in windowed, f"{etype} at {start}-{end} (across a window edge) missed/misplaced"
     # no fragment of a cut value reported as something else, nothing doubled, nothing lost elsewhere
     assert windowed == whole, f"extra {sorted(windowed - whole)}, missing {sorted(whole - windowed)}"
+
+    # NER in groups of a bounded number of characters (memory of one huge record): the same findings
+    from prepkit.detect import engine
+
+    monkeypatch.setattr(engine, "NER_GROUP_CHARS", 900)
+    assert len(engine._char_groups([text[i:i + 400] for i in range(0, len(text), 400)], 900)) > 2
+    grouped = {(f.start, f.end, f.entity_type) for f in det.detect([rec])[0]}
+    assert grouped == windowed
+
+
+def test_char_groups_cover_every_text_once_within_the_budget():
+    from prepkit.detect.engine import _char_groups
+
+    rnd = random.Random(3)
+    for _ in range(200):
+        texts = ["x" * rnd.randint(0, 50) for _ in range(rnd.randint(0, 30))]
+        budget = rnd.randint(1, 120)
+        groups = _char_groups(texts, budget)
+        assert [i for lo, hi in groups for i in range(lo, hi)] == list(range(len(texts)))
+        for lo, hi in groups:
+            assert hi > lo and (hi - lo == 1 or sum(map(len, texts[lo:hi])) <= budget)
