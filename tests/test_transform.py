@@ -98,3 +98,23 @@ def test_a_lone_title_or_relative_date_is_left_alone(tmp_path: Path) -> None:
     out = Transformer(lp, KEY).transform(r, fs)
     assert out.texts[0].startswith("Miss ") and out.texts[0].endswith(" called yesterday.")
     assert "Deborah" not in out.texts[0] and "Taylor" not in out.texts[0]
+
+
+def test_place_and_company_surrogates_fall_back_to_coined_names() -> None:
+    # A record of millions of characters can hold every word Faker builds places and companies from; every draw
+    # then contains a real value. The 20M-character benchmark record failed closed on LOCATION that way.
+    from prepkit.transform.context import DocContext
+    from prepkit.transform.synth import MAX_ATTEMPTS, fake_location
+
+    loaded = load_policy(Path(__file__).resolve().parent.parent / "policies" / "default.yaml")
+    keyring = KeyRing.from_bytes(bytes(range(32)), "test")
+    value = "Springfield"
+    plain = Transformer(loaded, keyring)
+    ctx = DocContext(plain.shared, record_id="r")
+    draws = {fake_location(value, ctx, a) for a in range(MAX_ATTEMPTS)}  # every draw Faker would offer
+    text = f"She moved to {value} last year."
+    rec = Record("r", "t", "text", [Segment("text", text)])
+    out = Transformer(loaded, keyring, avoid=draws).transform(
+        rec, [Finding(0, 13, 13 + len(value), "LOCATION", 0.9, "test")])
+    fake = out.texts[0][13:out.texts[0].index(" last year.")]
+    assert fake and fake != value and fake not in draws and fake[0].isupper() and fake.isalpha()

@@ -564,6 +564,9 @@ _VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io")
 _CODAS = ("", "n", "r", "l", "s", "m", "th", "nd", "x")
 
 
+_COINED_FALLBACK = {"LOCATION", "ORGANIZATION", "NRP"}
+
+
 def _coined_name(f: Any) -> str:
     syllables = f.random_int(2, 3)
     word = "".join(f.random_element(_ONSETS) + f.random_element(_VOWELS) for _ in range(syllables))
@@ -604,4 +607,13 @@ class Synthesize(Operator):
             out = gen(value, ctx, params, attempt)
             if out and not ctx.is_real(out):
                 return out
+        if entity_type in _COINED_FALLBACK:
+            # Faker's places and companies are made of a few common words ("North", "Lake", "Group"); a record of
+            # millions of characters holds them all as real values, and every draw then contains one. A coined,
+            # pronounceable word is still checked against the record.
+            for attempt in range(MAX_ATTEMPTS):
+                out = _case_like(value, _coined_name(ctx.shared.seeded(f"{entity_type}/coined", normalize(value),
+                                                                       attempt)))
+                if not ctx.is_real(out):
+                    return out
         raise SurrogateError(f"{entity_type}: no surrogate distinct from the record's real values")
