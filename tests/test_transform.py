@@ -100,21 +100,23 @@ def test_a_lone_title_or_relative_date_is_left_alone(tmp_path: Path) -> None:
     assert "Deborah" not in out.texts[0] and "Taylor" not in out.texts[0]
 
 
-def test_place_and_company_surrogates_fall_back_to_coined_names() -> None:
-    # A record of millions of characters can hold every word Faker builds places and companies from; every draw
-    # then contains a real value. The 20M-character benchmark record failed closed on LOCATION that way.
+@pytest.mark.parametrize(("etype", "value"), [("LOCATION", "Springfield"), ("PERSON", "Maria Lopez")])
+def test_name_like_surrogates_fall_back_to_coined_names(etype: str, value: str) -> None:
+    # A record of millions of characters can hold every word Faker builds names and places from; every draw then
+    # contains a real value. The 20M-character benchmark record failed closed that way (LOCATION, then PERSON).
     from prepkit.transform.context import DocContext
-    from prepkit.transform.synth import MAX_ATTEMPTS, fake_location
+    from prepkit.transform.synth import GENERATORS, MAX_ATTEMPTS
 
     loaded = load_policy(Path(__file__).resolve().parent.parent / "policies" / "default.yaml")
     keyring = KeyRing.from_bytes(bytes(range(32)), "test")
-    value = "Springfield"
+    text = f"She met {value} last year."
+    rec = Record("r", "t", "text", [Segment("text", text)])
+    finding = Finding(0, 8, 8 + len(value), etype, 0.9, "test")
     plain = Transformer(loaded, keyring)
     ctx = DocContext(plain.shared, record_id="r")
-    draws = {fake_location(value, ctx, a) for a in range(MAX_ATTEMPTS)}  # every draw Faker would offer
-    text = f"She moved to {value} last year."
-    rec = Record("r", "t", "text", [Segment("text", text)])
-    out = Transformer(loaded, keyring, avoid=draws).transform(
-        rec, [Finding(0, 13, 13 + len(value), "LOCATION", 0.9, "test")])
-    fake = out.texts[0][13:out.texts[0].index(" last year.")]
-    assert fake and fake != value and fake not in draws and fake[0].isupper() and fake.isalpha()
+    draws = {GENERATORS[etype](value, ctx, {}, a) for a in range(MAX_ATTEMPTS)}  # every draw Faker would offer
+    assert plain.transform(rec, [finding]).texts[0][8:-len(" last year.")] in draws  # the premise
+    out = Transformer(loaded, keyring, avoid=draws).transform(rec, [finding]).texts[0]
+    fake = out[8:-len(" last year.")]
+    assert fake and fake != value and fake not in draws
+    assert len(fake.split()) == len(value.split()) and all(w[0].isupper() and w.isalpha() for w in fake.split())

@@ -564,7 +564,7 @@ _VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io")
 _CODAS = ("", "n", "r", "l", "s", "m", "th", "nd", "x")
 
 
-_COINED_FALLBACK = {"LOCATION", "ORGANIZATION", "NRP"}
+_COINED_FALLBACK = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 
 
 def _coined_name(f: Any) -> str:
@@ -608,12 +608,13 @@ class Synthesize(Operator):
             if out and not ctx.is_real(out):
                 return out
         if entity_type in _COINED_FALLBACK:
-            # Faker's places and companies are made of a few common words ("North", "Lake", "Group"); a record of
-            # millions of characters holds them all as real values, and every draw then contains one. A coined,
-            # pronounceable word is still checked against the record.
+            # Faker's names, places and companies are made of common words ("Lee", "North", "Group"); a record of
+            # millions of characters holds them all as real values, and every draw then contains one. Coined,
+            # pronounceable words are still checked against the record.
+            words = max(1, min(3, len(value.split())))  # "Maria Lopez" gets two coined words
             for attempt in range(MAX_ATTEMPTS):
-                out = _case_like(value, _coined_name(ctx.shared.seeded(f"{entity_type}/coined", normalize(value),
-                                                                       attempt)))
+                f = ctx.shared.seeded(f"{entity_type}/coined", normalize(value), attempt)
+                out = _case_like(value, " ".join(_coined_name(f) for _ in range(words)))
                 if not ctx.is_real(out):
                     return out
         raise SurrogateError(f"{entity_type}: no surrogate distinct from the record's real values")
