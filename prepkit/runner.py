@@ -25,7 +25,7 @@ from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
 from prepkit.records import Decision, Record, Rejected, Result, Route
-from prepkit.sinks.files import AtomicFile, dumps, ensure_private_dir
+from prepkit.sinks.files import ensure_private_dir, write_json
 from prepkit.sinks.finetune import FinetuneWriter
 from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
 
@@ -199,7 +199,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     summary["cache"] = cache.stats() if cache is not None else None
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
                              conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
-    _write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     _write_report(out, summary, examples)
     _write_manifest(out, summary, checkpoint, loaded)
     code = 0
@@ -243,7 +243,7 @@ def _up_to_date(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, out: Pat
                              conservation_ok=(summary.get("conservation") or {}).get("ok"), interrupted=False,
                              up_to_date_run_id=same_as)
     examples = list(prev.get("examples") or [])
-    _write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     _write_report(out, summary, examples)
     _write_manifest(out, summary, checkpoint, loaded)
     uptodate.remember(out, fp, run_id, summary, examples)
@@ -435,12 +435,6 @@ def _histogram(scores: list[float]) -> dict[str, int]:
     return dict(sorted(bins.items()))
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    f = AtomicFile(path)
-    f.write(dumps(obj) + "\n")
-    f.commit()
-
-
 def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, Any]]) -> None:
     from prepkit.report import write_report
 
@@ -449,5 +443,5 @@ def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, A
 
 def _write_manifest(out: Path, summary: dict[str, Any], checkpoint: dict[str, Any], loaded: LoadedPolicy) -> None:
     # hidden entries (the result cache, temp files) are internal, not deliverables
-    _write_json(out / "manifest.json", {"run_id": summary["run_id"], "policy": loaded.identity,
+    write_json(out / "manifest.json", {"run_id": summary["run_id"], "policy": loaded.identity,
                                         "audit_checkpoint": checkpoint, "files": uptodate.manifest_files(out)})

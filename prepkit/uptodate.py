@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 from prepkit.keys import KeyRing
 from prepkit.policy import LoadedPolicy
+from prepkit.sinks.files import write_json
 
 STATE_FILE = Path(".cache") / "last_run.json"
 REWRITTEN = frozenset({"audit.jsonl", "summary.json", "report.html", "manifest.json"})
@@ -88,11 +88,7 @@ def refresh_manifest(out: Path, **updates: Any) -> None:
         return  # not a run's folder (or an old one without a manifest): nothing to refresh
     manifest.update(updates)
     manifest["files"] = manifest_files(out)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, sort_keys=True, separators=(",", ":"))
-    tmp.replace(path)
+    write_json(path, manifest)
     forget(out)
 
 
@@ -119,13 +115,7 @@ def previous(out: Path, fp: str) -> dict[str, Any] | None:
 
 def remember(out: Path, fp: str, run_id: str, summary: dict[str, Any], examples: list[dict[str, Any]]) -> None:
     """Record a complete run for the next one. The examples are those of the report: already masked."""
-    path = out / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"fingerprint": fp, "run_id": run_id, "summary": summary, "examples": examples}, f)
-    tmp.replace(path)
+    write_json(out / STATE_FILE, {"fingerprint": fp, "run_id": run_id, "summary": summary, "examples": examples})
 
 
 def forget(out: Path) -> None:

@@ -63,3 +63,10 @@ class JsonlSink:
 
     def abort(self) -> None:
         self._file.abort()
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """One JSON document, owner-only, renamed into place: a reader never sees half a file."""
+    f = AtomicFile(path)
+    f.write(dumps(obj) + "\n")
+    f.commit()
