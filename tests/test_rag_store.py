@@ -191,14 +191,16 @@ def test_policy_grant_changes_apply_to_an_existing_store(backend, policy, tmp_pa
 # --- embedded store only: encryption at rest -------------------------------------------------------------
 
 def test_sqlite_file_holds_no_plaintext(tmp_path: Path, policy):
-    write((tmp_path, None), policy, [result("vpn", VPN), result("pay", PAYROLL, ("hr",), subjects=("a@b.example",))])
+    # needles of 6+ bytes: a 3-byte one turns up by chance in a few hundred KB of random ciphertext
+    write((tmp_path, None), policy, [result("vpn-guide-2024", VPN),
+                                     result("pay", PAYROLL, ("hr",), subjects=("a@b.example",))])
     files = [tmp_path / "rag" / STORE_FILE, tmp_path / "rag" / "subjects.db"]
     assert sorted(p.name for p in (tmp_path / "rag").iterdir()) == ["store.db", "subjects.db"]  # no journal left
     for f in files:
         raw = f.read_bytes()
         assert len(raw) > 4096
         assert not raw.startswith(b"SQLite format 3")
-        for needle in ["self-service portal", "Salary review", "parental", "vpn", "docs/pay.txt", "internal",
+        for needle in ["self-service portal", "Salary review", "parental", "vpn-guide-2024", "docs/pay.txt", "internal",
                        "CREATE TABLE", "chunks", "embedder"]:
             assert needle.encode() not in raw, f"{needle!r} readable in {f.name}"
 
