@@ -53,5 +53,4 @@ def scope(recognizer: EntityRecognizer) -> bool:
         return out
 
     recognizer.analyze = analyze  # type: ignore[method-assign]
-    recognizer.prepkit_scoped = True  # type: ignore[attr-defined]
     return True
