@@ -1,4 +1,4 @@
-"""Scoring rules of `prepkit eval` on hand-made cases, and the command on a slice of the shared gold data."""
+"""Scoring rules of `prepkit eval` on hand-made cases, and the command on hand-made gold sets."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from prepkit.cli import main
-from prepkit.eval import GoldDoc, GoldError, Span, f_beta, load_gold, score
+from prepkit.eval import GoldDoc, GoldError, Span, f_beta, gold_files, load_gold, normalise_surface, score
 
 ROOT = Path(__file__).resolve().parent.parent
-SYNTH = ROOT.parent / "shared" / "eval" / "presidio_synth.jsonl"
+DEFAULT = ROOT / "policies" / "default.yaml"
+VANILLA = ROOT / "policies" / "vanilla.yaml"
 
 
 def doc(i: str, text: str, *spans: tuple[int, int, str]) -> GoldDoc:
@@ -97,41 +98,121 @@ def test_load_gold_reports_file_and_line(tmp_path: Path) -> None:
         load_gold(p)
 
 
+def test_an_entity_is_protected_only_when_every_mention_is_fully_masked() -> None:
+    text = "Anna Berg wrote. Later anna berg, and ANNA  BERG. Bob Ray too; bob ray. Carl Dahl."
+    anna = [(0, 9), (23, 32), (38, 48)]
+    bob = [(50, 57), (63, 70)]
+    d = doc("a", text, *[(a, b, "PERSON") for a, b in anna + bob], (72, 81, "PERSON"))
+    # Anna: every mention masked (one under another label: masking is label-blind). Bob: one mention only half
+    # masked. Carl: not at all.
+    preds = [Span(0, 9, "PERSON"), Span(23, 32, "PERSON"), Span(38, 48, "LOCATION"), Span(50, 57, "PERSON"),
+             Span(63, 66, "PERSON")]
+    r = score([d], [preds])
+    c = r.per_entity["PERSON"]
+    assert (c.entities, c.entities_protected) == (3, 1)
+    assert c.protection == pytest.approx(1 / 3)
+    # any-PII recall counts Bob's half-masked mention as found; protection does not.
+    assert c.gold_any == 5 and c.gold == 6
+    non_space = sum(len(text[a:b].replace(" ", "")) for a, b in [*anna, *bob, (72, 81)])
+    assert c.chars == non_space
+    assert c.chars_masked == non_space - len("ray") - len("CarlDahl")
+
+
+def test_entities_are_grouped_per_document_and_label() -> None:
+    text = "Paris Hilton visited Paris."
+    d1 = doc("a", text, (0, 5, "PERSON"), (21, 26, "LOCATION"))
+    d2 = doc("b", "Paris again", (0, 5, "LOCATION"))
+    r = score([d1, d2], [[Span(0, 12, "PERSON")], [Span(0, 5, "LOCATION")]])
+    # Same surface text, different labels or documents: three entities, the LOCATION in doc a unprotected.
+    assert r.overall.entities == 3 and r.overall.entities_protected == 2
+    assert normalise_surface(" “Anna\u00a0 BERG,” ") == "anna berg"
+
+
+def test_gold_files_expands_folders_and_rejects_clashes(tmp_path: Path) -> None:
+    (tmp_path / "b.jsonl").write_text("")
+    (tmp_path / "a.jsonl").write_text("")
+    (tmp_path / "notes.md").write_text("")
+    assert [p.name for p in gold_files([tmp_path])] == ["a.jsonl", "b.jsonl"]
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "a.jsonl").write_text("")
+    with pytest.raises(GoldError, match="both named 'a'"):
+        gold_files([tmp_path, sub])
+    with pytest.raises(GoldError, match="no such gold file"):
+        gold_files([tmp_path / "missing.jsonl"])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(GoldError, match="no .jsonl gold files"):
+        gold_files([empty])
+
+
+def _line(i: str, text: str, *spans: tuple[str, str]) -> str:
+    out = []
+    for value, label in spans:
+        start = text.index(value)
+        out.append({"start": start, "end": start + len(value), "label": label})
+    return json.dumps({"id": i, "text": text, "spans": out}) + "\n"
+
+
 @pytest.fixture(scope="module")
-def synth_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert SYNTH.exists(), f"shared eval data missing at {SYNTH}"
-    out = tmp_path_factory.mktemp("gold") / "synth50.jsonl"
-    out.write_text("".join(SYNTH.read_text(encoding="utf-8").splitlines(keepends=True)[:50]), encoding="utf-8")
-    return out
+def gold_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("gold")
+    (d / "tickets.jsonl").write_text(
+        _line("t1", "Please call Margaret Thompson at 212-555-0147 about the refund.",
+              ("Margaret Thompson", "PERSON"), ("212-555-0147", "PHONE_NUMBER"))
+        + _line("t2", "Write to jonas.weber@example.org, he lives in Hamburg.",
+                ("jonas.weber@example.org", "EMAIL_ADDRESS"), ("Hamburg", "LOCATION"))
+        + _line("t3", "The printer on floor two is jammed again.")
+        + _line("t4", "Margaret Thompson said the invoice from Siemens was paid.",
+                ("Margaret Thompson", "PERSON"), ("Siemens", "ORGANIZATION")), encoding="utf-8")
+    (d / "notes.jsonl").write_text(
+        _line("n1", "Dr. Alan Turing met Grace Hopper in London last week.",
+              ("Alan Turing", "PERSON"), ("Grace Hopper", "PERSON"), ("London", "LOCATION"))
+        + _line("n2", "My card 4111 1111 1111 1111 was charged twice.", ("4111 1111 1111 1111", "CREDIT_CARD")),
+        encoding="utf-8")
+    return d
 
 
-def test_eval_command_json_on_a_slice(synth_slice: Path) -> None:
-    res = CliRunner().invoke(main, ["eval", "--gold", str(synth_slice), "--policy",
-                                    str(ROOT / "policies" / "default.yaml"), "--format", "json", "--worst", "3"])
+def test_eval_suite_json_with_baseline(gold_dir: Path) -> None:
+    res = CliRunner().invoke(main, ["eval", "--gold", str(gold_dir), "--policy", str(DEFAULT), "--baseline",
+                                    str(VANILLA), "--format", "json", "--worst", "3"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert data["documents"] == 50
-    assert data["policy"]["name"] == "default" and len(data["policy"]["sha256"]) == 64
-    assert set(data["overall"]) >= {"precision", "recall", "f2", "any_pii_recall", "gold"}
-    assert "PERSON" in data["per_entity"] and "LOCATION" in data["per_entity"]
-    assert data["overall"]["gold"] == sum(v["gold"] for v in data["per_entity"].values())
-    assert 0.6 <= data["overall"]["any_pii_recall"] <= 1.0
-    assert 0.4 <= data["overall"]["recall"] <= 1.0
-    assert len(data["most_missed"]) <= 3
-    for w in data["most_missed"]:
-        assert set(w) == {"id", "missed", "labels"}  # no text without --show-text
+    assert [s["dataset"] for s in data["sets"]] == ["notes", "tickets"]
+    assert [s["documents"] for s in data["sets"]] == [2, 4]
+    assert data["policy"]["name"] == "default" and data["baseline_policy"]["name"] == "vanilla"
+    for s in data["sets"]:
+        o = s["overall"]
+        assert set(o) >= {"precision", "recall", "f2", "any_pii_recall", "entity_protection", "chars_masked"}
+        assert o["gold"] == sum(v["gold"] for v in s["per_entity"].values())
+        assert s["delta"]["f2"] == pytest.approx(o["f2"] - s["baseline"]["overall"]["f2"], abs=2e-4)
+        for w in s["most_missed"]:
+            assert set(w) == {"id", "missed", "labels"}  # no text without --show-text
+    tickets = data["sets"][1]
+    # Margaret Thompson, two mentions in two documents: two entities, each found by both policies.
+    assert tickets["per_entity"]["PERSON"]["entities"] == 2
+    assert tickets["per_entity"]["PERSON"]["entities_protected"] == 2
+    assert tickets["overall"]["any_pii_recall"] >= 0.8
+    for m in ("f2", "entity_protection"):
+        want = (data["sets"][0]["overall"][m] + data["sets"][1]["overall"][m]) / 2
+        assert data["macro"][m] == pytest.approx(want, abs=2e-4)
+        assert data["macro_delta"][m] == pytest.approx(data["macro"][m] - data["baseline_macro"][m], abs=2e-4)
 
 
-def test_eval_command_text_and_errors(synth_slice: Path, tmp_path: Path) -> None:
+def test_eval_command_text_and_errors(gold_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(main, ["eval", "--gold", str(synth_slice), "--policy",
-                               str(ROOT / "policies" / "vanilla.yaml"), "--limit", "20", "--worst", "2"])
+    res = runner.invoke(main, ["eval", "--gold", str(gold_dir / "tickets.jsonl"), "--gold",
+                               str(gold_dir / "notes.jsonl"), "--policy", str(VANILLA), "--limit", "1",
+                               "--worst", "2"])
     assert res.exit_code == 0, res.output
-    assert "dataset synth50: 20 documents" in res.output
-    assert "OVERALL" in res.output and "any-PII recall:" in res.output
-    assert "documents with the most missed spans:" in res.output
+    assert "dataset tickets: 1 documents" in res.output and "dataset notes: 1 documents" in res.output
+    assert "macro (mean of sets)" in res.output
+    assert "OVERALL" in res.output and "any-PII recall:" in res.output and "entities protected:" in res.output
+    assert "Margaret" not in res.output  # gold text only with --show-text
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "text": 5}\n')
-    res = runner.invoke(main, ["eval", "--gold", str(bad), "--policy", str(ROOT / "policies" / "vanilla.yaml")])
+    res = runner.invoke(main, ["eval", "--gold", str(bad), "--policy", str(VANILLA)])
     assert res.exit_code == 2
     assert "bad.jsonl:1: text: expected a string" in res.output
+    res = runner.invoke(main, ["eval", "--gold", str(tmp_path / "nope"), "--policy", str(VANILLA)])
+    assert res.exit_code == 2 and "no such gold file or folder" in res.output
