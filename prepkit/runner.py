@@ -20,7 +20,8 @@ from prepkit import uptodate
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
 from prepkit.engine import DeferredEngine, Engine, WorkerSpec, make_engine
-from prepkit.io.readers import InputError, discover, read_file
+from prepkit.io.readers import InputError, find_inputs, read_file, require_extras
+from prepkit.io.sources import is_stdin
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
@@ -97,7 +98,11 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         loaded = LoadedPolicy(policy, loaded.path, loaded.sha256, loaded.lines)
     keyring = keyring or load_keyring(policy.keys.key_file)
     assert keyring is not None
-    files = discover(cfg.inputs)  # raises InputError for a path that does not exist, before any output
+    # Raises InputError for a path that does not exist or a missing extra, before any output. OUT is never read
+    # as input, even inside an input folder.
+    found = find_inputs(cfg.inputs, exclude=[cfg.out])
+    files = found.files
+    require_extras(files)
     opts = input_options(loaded, text_field=cfg.text_field, id_field=cfg.id_field, text_columns=cfg.text_columns)
 
     if cfg.resume and not _cache_path(cfg.out).exists():
@@ -197,17 +202,14 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     summary["rag"] = rag_stats
     summary["interrupted"] = interrupted
     summary["cache"] = cache.stats() if cache is not None else None
+    summary["skipped"] = found.skipped()
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
                              conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
     write_json(out / "summary.json", summary)
     _write_report(out, summary, examples)
     _write_manifest(out, summary, checkpoint, loaded)
-    code = 0
-    if not summary["conservation"]["ok"]:
-        code = 2
-    if interrupted:
-        code = 130
-    if fp is not None and code == 0:
+    code = exit_code(summary)
+    if fp is not None and code in (0, 2) and summary["conservation"]["ok"]:
         uptodate.remember(out, fp, run_id, summary, examples)
     return RunOutcome(summary, out, code, examples)
 
@@ -216,6 +218,8 @@ def _fingerprint(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, version
                  files: list[tuple[Path, str]]) -> str | None:
     """The up-to-date fingerprint of this run, or None where the run-level short cut does not apply."""
     rag = loaded.policy.outputs.rag
+    if any(is_stdin(p) for p, _ in files):  # standard input cannot be read twice to fingerprint it
+        return None
     if not cfg.cache or cfg.resume or cfg.rag_url or rag.backend == "postgres" or rag.url:
         return None
     options = {"text_field": cfg.text_field, "id_field": cfg.id_field, "text_columns": cfg.text_columns,
@@ -247,7 +251,17 @@ def _up_to_date(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, out: Pat
     _write_report(out, summary, examples)
     _write_manifest(out, summary, checkpoint, loaded)
     uptodate.remember(out, fp, run_id, summary, examples)
-    return RunOutcome(summary, out, 0, examples)
+    return RunOutcome(summary, out, exit_code(summary), examples)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """130 interrupted; 2 when the counts do not add up or any input was rejected (an input error, decided after
+    every input was seen, so the outputs of the good records are written); else 0."""
+    if summary.get("interrupted"):
+        return 130
+    if not summary["conservation"]["ok"] or summary["routes"].get("rejected"):
+        return 2
+    return 0
 
 
 def _cache_path(out: str | Path) -> Path:

@@ -6,6 +6,7 @@ One real `prepkit run` over a folder holding every case (built in tmp_path) keep
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import zstandard
 from click.testing import CliRunner
 
 from prepkit.cli import main
@@ -44,6 +46,8 @@ def _jsonl_lines() -> list[bytes]:
         json.dumps({"id": "g2", "messages": [{"role": "user", "content": GOOD},
                                              {"role": "assistant", "content": "Done."}]}).encode(),  # 13 good
         json.dumps({"id": "m11", "messages": []}).encode(),                       # 14 chat: empty list
+        b'{"id": ' + b"9" * 5000 + b', "text": "x"}',                              # 15 int too long to parse
+        json.dumps({"id": "g3", "text": GOOD}).encode(),                          # 16 good: read on after 15
     ]
 
 
@@ -61,6 +65,11 @@ EXPECTED = [
     ("a_lines.jsonl", 11, None, "invalid UTF-8"),
     ("a_lines.jsonl", 12, None, "nested too deeply"),
     ("a_lines.jsonl", 14, "messages", "non-empty list of messages"),
+    ("a_lines.jsonl", 15, None, "more than 4300 digits"),
+    ("arr.json", 1, "[1].text", "expected a string, got int"),
+    ("chats.jsonl.gz", 2, None, "malformed JSON"),
+    ("dup_header.csv", 1, "column 3", "duplicate column name"),
+    ("quote.csv", 2, None, "may never be closed"),
     ("binary.jsonl", None, None, "binary file"),
     ("empty.jsonl", None, None, "empty file"),
     ("blank.txt", None, None, "empty file"),
@@ -73,7 +82,9 @@ EXPECTED = [
     ("gone.jsonl", None, None, "broken symbolic link"),
     ("pipe.jsonl", None, None, "not a regular file"),
 ]
-GOOD_RECORDS = 2 + 1 + 1 + 1 + 1  # a_lines g1/g2, bom.jsonl, notes.md, ragged.csv row 2, table.parquet row 1
+# a_lines g1/g2/g3, bom.jsonl, notes.md, ragged.csv row 2, table.parquet row 1, quote.csv row 3, arr.json [0],
+# chats.jsonl.gz line 1, notes.jsonl.zst line 1
+GOOD_RECORDS = 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1
 
 
 def make_bad_folder(root: Path) -> Path:
@@ -91,6 +102,16 @@ def make_bad_folder(root: Path) -> Path:
                                   encoding="utf-8")
     table = pa.table({"id": ["p1", "p2"], "text": [GOOD, None]})
     pq.write_table(table, d / "table.parquet")
+    (d / "dup_header.csv").write_text(f"id,body,body\nd1,{GOOD},x\n", encoding="utf-8")
+    (d / "quote.csv").write_text(f'id,body,team\nq1,"never closed,ops\nq2,{GOOD},ops\n', encoding="utf-8")
+    (d / "arr.json").write_text(json.dumps([{"id": "j1", "text": GOOD}, {"id": "j2", "text": 5}]))
+    (d / "chats.jsonl.gz").write_bytes(gzip.compress(json.dumps({"id": "z1", "text": GOOD}).encode()
+                                                     + b"\n{broken\n"))
+    (d / "notes.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(
+        json.dumps({"id": "z2", "text": GOOD}).encode() + b"\n"))
+    (d / ".hidden.jsonl").write_text(json.dumps({"id": "h1", "text": GOOD}) + "\n")  # skipped, and counted
+    (d / ".cache").mkdir()
+    (d / ".cache" / "x.jsonl").write_text(json.dumps({"id": "h2", "text": GOOD}) + "\n")
     os.symlink(d / "does-not-exist.jsonl", d / "gone.jsonl")
     os.mkfifo(d / "pipe.jsonl")
     return d
@@ -114,13 +135,14 @@ def test_every_bad_input_is_one_clear_rejection_and_the_run_goes_on(bad_run):
     assert len(rows) == len(EXPECTED), sorted(got)
     # reasons never quote content
     blob = (outcome.out_dir / "rejected.jsonl").read_text()
-    for secret in ("unterminated", "half a pair", "zebrafish", "only two", "caf"):
+    for secret in ("unterminated", "half a pair", "zebrafish", "only two", "caf", "never closed", "999999"):
         assert secret not in blob
     s = outcome.summary
     assert s["routes"]["rejected"] == len(EXPECTED)
     assert s["records_in"] == len(EXPECTED) + GOOD_RECORDS
     assert s["conservation"]["ok"] and s["conservation"]["accounted"] == s["records_in"]
-    assert outcome.exit_code == 0
+    assert s["skipped"] == {"hidden_files": 1, "hidden_folders": 1, "symlinked_folders": 0, "output_folders": []}
+    assert outcome.exit_code == 2  # input was rejected: the run finished, and says so
 
 
 def test_summary_json_proves_conservation(bad_run):
@@ -202,12 +224,14 @@ def test_bom_is_stripped_not_rejected(tmp_path):
     assert isinstance(rec, Record) and rec.id == "1" and rec.segments[0].key == "text"
 
 
-def test_csv_missing_text_column_is_one_rejection_naming_the_columns(tmp_path):
+def test_csv_missing_text_column_is_one_rejection_that_does_not_list_the_header(tmp_path):
+    """Header names can be PII (a column named after a customer): the reason counts them, never lists them."""
     p = tmp_path / "t.csv"
-    p.write_text("id,body\n1,hello\n", encoding="utf-8")
+    p.write_text("id,anna_kowalski_notes\n1,hello\n", encoding="utf-8")
     [rej] = list(read_file(p, p.name, InputOptions(text_columns=("notes",))))
     assert isinstance(rej, Rejected) and rej.field == "notes" and rej.line == 1
-    assert "not in header" in rej.reason and "id, body" in rej.reason
+    assert "not in the header" in rej.reason and "2 columns" in rej.reason
+    assert "anna" not in rej.reason.lower()
 
 
 def test_parquet_nested_text_column_is_rejected_per_row(tmp_path):

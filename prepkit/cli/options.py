@@ -13,8 +13,10 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--policy", "-p", "policy", required=True, type=click.Path(dir_okay=False),
                      help="Policy YAML file (see policies/)."),
         click.option("--input", "-i", "inputs", required=True, multiple=True, type=click.Path(),
-                     help="Input file or folder; repeat for several. Folders are read recursively: .jsonl, .csv, "
-                          ".tsv, .parquet, .txt, .md."),
+                     help="Input file or folder, or - for standard input (JSONL or a JSON array); repeat for several. "
+                          "Folders are read recursively (hidden entries and the --out folder are skipped): .jsonl, "
+                          ".json, .csv, .tsv (also .gz/.zst), .parquet, .txt, .md, and .pdf, .docx with "
+                          "prepkit[docs]."),
         click.option("--text-field", default=None, help="JSONL field holding the text (default: policy, 'text')."),
         click.option("--id-field", default=None, help="Field holding a stable record id (default: policy, 'id')."),
         click.option("--text-column", "text_columns", multiple=True,

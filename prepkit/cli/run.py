@@ -57,7 +57,9 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
     (records for human review, the only raw text), rejected.jsonl (unreadable input with file, line, reason),
     audit.jsonl (hash-chained decisions), summary.json, report.html and manifest.json.
 
-    Exit codes: 0 done, 2 error (policy, input path, key) or when the counts fail to add up, 130 interrupted.
+    Exit codes: 0 done, 2 error (policy, input path, key), any input record rejected (the other records are still
+    processed and written) or counts that fail to add up, 130 interrupted. `--input -` reads JSONL (or a JSON
+    array) from standard input.
     """
     from prepkit.io.readers import discover
     from prepkit.runner import RunConfig
@@ -73,7 +75,7 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
         fail("--resume needs the result cache; drop --no-cache")
     show = not quiet and not as_json and sys.stderr.isatty()
     try:
-        total = sum(_size(p) for p, _ in discover(list(inputs)))
+        total = sum(_size(p) for p, _ in discover(list(inputs), exclude=[out]))
         if show:
             with click.progressbar(length=total, label="prepkit run", file=sys.stderr,
                                    show_percent=True, show_eta=True) as bar:
@@ -115,6 +117,16 @@ def _size(p: Path) -> int:
         return 0
 
 
+def _skipped_sentence(skipped: dict[str, Any] | None) -> str | None:
+    from prepkit.io.discover import Inputs
+
+    if not skipped:
+        return None
+    return Inputs(hidden_files=skipped.get("hidden_files", 0), hidden_folders=skipped.get("hidden_folders", 0),
+                  symlinked_folders=skipped.get("symlinked_folders", 0),
+                  output_folders=list(skipped.get("output_folders", []))).describe_skipped()
+
+
 def _print_summary(s: dict[str, Any], out: Path) -> None:
     r = s["routes"]
     c = s["conservation"]
@@ -134,7 +146,11 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
     if fails:
         click.echo("verification failures: " + ", ".join(f"{k} {v}" for k, v in fails.items()))
     if s.get("rejected_reasons"):
-        click.echo(f"rejected: see {out / 'rejected.jsonl'}")
+        click.echo(f"rejected: {r['rejected']} input record(s), each with file, line and reason in "
+                   f"{out / 'rejected.jsonl'} (exit code 2)", err=True)
+    skipped = _skipped_sentence(s.get("skipped"))
+    if skipped:
+        click.echo(skipped, err=True)
     click.echo(f"outputs in {out}/ (summary.json, report.html, audit.jsonl)")
 
 

@@ -1,3 +1,3 @@
-from prepkit.io.readers import InputOptions, discover, read_inputs
+from prepkit.io.readers import InputOptions, Inputs, discover, find_inputs, read_inputs
 
-__all__ = ["InputOptions", "discover", "read_inputs"]
+__all__ = ["InputOptions", "Inputs", "discover", "find_inputs", "read_inputs"]

@@ -6,7 +6,9 @@ output record. Chunks keep entity *types* (from the operators applied inside the
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prepkit.records import Applied
@@ -86,3 +88,26 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[Span]:
 
 def entity_types_in(applied: list[Applied], segment: int, span: Span) -> list[str]:
     return sorted({a.entity_type for a in applied if a.segment == segment and a.start < span.end and a.end > span.start})
+
+
+def document_locator(metadata: dict[str, object], text: str) -> Callable[[Span], str] | None:
+    """For a PDF or DOCX record (prepkit.io.documents), a function giving a chunk's place as a fragment to append
+    to its segment key: `#page=3`, `#page=3-4`, `#paragraph=7-9`. None for other records, or when the breaks in
+    the transformed text no longer match the document's count (a replaced span swallowed one): no place is better
+    than a wrong one."""
+    from prepkit.io.documents import PAGE_BREAK, PARAGRAPH_BREAK
+
+    layout = metadata.get("layout")
+    if layout not in ("pages", "paragraphs"):
+        return None
+    brk, unit = (PAGE_BREAK, "page") if layout == "pages" else (PARAGRAPH_BREAK, "paragraph")
+    starts = [m.end() for m in re.finditer(re.escape(brk), text)]
+    if len(starts) + 1 != metadata.get(layout):
+        return None
+
+    def locate(span: Span) -> str:
+        first = bisect.bisect_right(starts, span.start) + 1
+        last = bisect.bisect_right(starts, max(span.start, span.end - 1)) + 1
+        return f"#{unit}={first}" if first == last else f"#{unit}={first}-{last}"
+
+    return locate

@@ -18,7 +18,7 @@ import numpy as np
 from prepkit.embed import get_embedder
 from prepkit.keys import KeyRing
 from prepkit.policy import LoadedPolicy
-from prepkit.rag.chunk import Span, chunk_spans, entity_types_in
+from prepkit.rag.chunk import Span, chunk_spans, document_locator, entity_types_in
 from prepkit.rag.store import STORE_FILE, Chunk, StoreError, is_url, open_store, redact_url
 from prepkit.rag.subjects_index import SubjectIndex
 from prepkit.records import Result, Route
@@ -57,9 +57,12 @@ def make_chunks(result: Result, labels: tuple[str, ...], size: int, overlap: int
         # but nothing applied (everything kept) falls back to the segment's finding types.
         return entity_types_in(applied, si, span) if applied else finding_types[si]
 
+    locate = document_locator(rec.metadata, texts[0]) if rec.kind == "text" and len(texts) == 1 else None
+
     def single(si: int, span: Span) -> Chunk:
         seg = rec.segments[si]
-        return Chunk(_chunk_id(rec.id, si, span.start, span.end, chash), rec.id, rec.source, seg.key, si, seg.role,
+        key = seg.key + (locate(span) if locate is not None else "")  # PDF pages / DOCX paragraphs covered
+        return Chunk(_chunk_id(rec.id, si, span.start, span.end, chash), rec.id, rec.source, key, si, seg.role,
                      span.start, span.end, labels, tuple(types_for(si, span)), texts[si][span.start : span.end])
 
     if rec.kind == "text" or len(rec.segments) == 1:
