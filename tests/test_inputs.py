@@ -269,3 +269,41 @@ def test_documents_reach_the_rag_store_with_their_pages(tmp_path):
     segments = {h["record_id"]: h["segment"] for h in hits}
     assert segments["kb/expenses.pdf"].startswith("text#page=")
     assert segments["kb/onboarding.docx"].startswith("text#paragraph=")
+
+
+# -- streaming --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_csv_and_json_arrays_stream_instead_of_being_read_whole(tmp_path, kind):
+    """Peak memory while reading stays a small fraction of the file (a whole-file read holds its bytes and text)."""
+    import tracemalloc
+
+    n = 15_000
+    p = tmp_path / f"big.{kind}"
+    if kind == "csv":
+        p.write_text("id,body\n" + "".join(f"r{i},{GOOD} {i}\n" for i in range(n)), encoding="utf-8")
+    else:
+        p.write_text(json.dumps([{"id": f"r{i}", "text": f"{GOOD} {i}"} for i in range(n)]), encoding="utf-8")
+    size = p.stat().st_size
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in read_file(p, p.name, InputOptions()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == n
+    assert peak < size / 4, (peak, size)
+
+
+def test_a_pretty_printed_json_object_is_one_record(tmp_path):
+    p = tmp_path / "ticket.json"
+    p.write_text(json.dumps({"id": "t1", "text": GOOD, "team": "ops"}, indent=2))
+    [rec] = list(read_file(p, p.name, InputOptions()))
+    assert isinstance(rec, Record) and rec.id == "t1" and rec.segments[0].text == GOOD
+    p.write_text('{\n  "id": "t2",\n  "text": oops\n}\n')
+    [rej] = list(read_file(p, p.name, InputOptions()))
+    assert isinstance(rej, Rejected) and "malformed JSON" in rej.reason
+    q = tmp_path / "lines.json"  # JSONL under a .json name still reads line by line
+    q.write_bytes(_lines({"id": "a", "text": GOOD}, {"id": "b", "text": GOOD}))
+    assert [i.id for i in read_file(q, q.name, InputOptions()) if isinstance(i, Record)] == ["a", "b"]
+    q.write_bytes(_lines({"id": "long", "text": GOOD * 400}, {"id": "b", "text": GOOD}))  # a first line over 8 KiB
+    assert [i.id for i in read_file(q, q.name, InputOptions()) if isinstance(i, Record)] == ["long", "b"]

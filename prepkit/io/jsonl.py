@@ -74,6 +74,25 @@ def read_jsonl(stream: IO[bytes], name: str, opts: InputOptions, pos: Position) 
         yield Rejected(name, None, None, "empty file: no records", sha256(b""))
 
 
+def read_json_object(stream: IO[bytes], name: str, opts: InputOptions) -> Record | Rejected:
+    """A `.json` file holding one object over several lines: one record."""
+    data = stream.read(opts.max_record_chars * 4 + 1)
+    digest = sha256(data)
+    if len(data) > opts.max_record_chars * 4:
+        return Rejected(name, None, None, f"JSON document longer than input.max_record_chars "
+                        f"({opts.max_record_chars})", digest)
+    text, problem = decode(data, opts)
+    if text is None:
+        return Rejected(name, None, None, problem or "undecodable", digest)
+    obj, problem = _parse(text)
+    if problem is not None:
+        return Rejected(name, None, None, problem.replace("one JSON object per line", "one JSON object, an array "
+                                                          "of objects or one object per line"), digest)
+    if not isinstance(obj, dict):
+        return Rejected(name, None, None, f"expected a JSON object, got {type(obj).__name__}", digest)
+    return record_from_object(obj, name, 1, digest, opts, default_id=name)
+
+
 # -- JSON arrays ------------------------------------------------------------------------------------------
 _CHUNK = 1 << 16
 _WS = re.compile(r"[ \t\n\r]*")

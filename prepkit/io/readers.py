@@ -8,6 +8,7 @@ content (it may be PII).
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from prepkit.io.common import InputError, InputOptions, Position, looks_binary, 
 from prepkit.io.csvfile import read_csv
 from prepkit.io.discover import Inputs, discover, find_inputs
 from prepkit.io.documents import DOCUMENT_EXT, read_document, require_extras
-from prepkit.io.jsonl import read_json_array, read_jsonl, record_from_object
+from prepkit.io.jsonl import read_json_array, read_json_object, read_jsonl, record_from_object
 from prepkit.io.parquet import read_parquet
 from prepkit.io.sources import compression, format_suffix, head, is_stdin, open_input, stream_errors
 from prepkit.io.text import read_text
@@ -95,8 +96,23 @@ def _read_stream(s: IO[bytes], ext: str, name: str, opts: InputOptions, pos: Pos
         yield read_text(s, name, opts)
     elif (ext == ".json" or stdin) and head(s).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         yield from read_json_array(s, name, opts, pos)
+    elif ext == ".json" and not _first_line_is_object(head(s, 1 << 16)):
+        yield read_json_object(s, name, opts)
     else:
         yield from read_jsonl(s, name, opts, pos)
+
+
+def _first_line_is_object(data: bytes) -> bool:
+    """A `.json` file whose first line is a whole object is JSONL; otherwise it is one (pretty-printed) object."""
+    if b"\n" not in data:
+        return True  # a first line longer than the peek: pretty-printed objects start with a short line
+    first = data.split(b"\n", 1)[0].strip().lstrip(b"\xef\xbb\xbf")
+    if not first.startswith(b"{"):
+        return True  # not an object at all: the JSONL reader says what is wrong, line by line
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
 
 
 def _unreadable(path: Path) -> str | None:
