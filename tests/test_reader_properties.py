@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -155,3 +156,56 @@ def test_text_file_is_exactly_one_item(tmp_path, data, ext):
     path.write_bytes(data)
     items = list(read_file(path, path.name, InputOptions()))
     assert len(items) == 1
+
+
+PLAIN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=30).filter(lambda s: s.strip())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paragraphs=st.lists(st.one_of(PLAIN, st.just(""), PLAIN.map(lambda s: s + "\n\n" + s)), min_size=1,
+                           max_size=8))
+def test_docx_is_one_record_and_every_paragraph_keeps_its_number(tmp_path, paragraphs):
+    from prepkit.rag.chunk import Span, document_locator
+    from tests.test_inputs import make_docx
+
+    path = tmp_path / "d.docx"
+    make_docx(path, paragraphs)
+    items = list(read_file(path, path.name, InputOptions()))
+    assert len(items) == 1
+    kept = [re.sub(r"\n\s*\n", "\n", p).strip() for p in paragraphs if p.strip()]
+    if not kept:
+        assert isinstance(items[0], Rejected)
+        return
+    rec = items[0]
+    assert isinstance(rec, Record) and rec.metadata["paragraphs"] == len(kept)
+    text = rec.segments[0].text
+    locate = document_locator(rec.metadata, text)
+    assert locate is not None
+    at = 0
+    for number, p in enumerate(kept, start=1):
+        at = text.index(p, at)
+        assert locate(Span(at, at + len(p))) == f"#paragraph={number}"
+        at += len(p)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pages=st.lists(PLAIN, min_size=1, max_size=5))
+def test_pdf_is_one_record_and_every_page_keeps_its_number(tmp_path, pages):
+    from prepkit.rag.chunk import Span, document_locator
+    from tests.test_inputs import make_pdf
+
+    path = tmp_path / "d.pdf"
+    make_pdf(path, pages)
+    [rec] = list(read_file(path, path.name, InputOptions()))
+    assert isinstance(rec, Record) and rec.metadata["pages"] == len(pages)
+    text = rec.segments[0].text
+    locate = document_locator(rec.metadata, text)
+    assert locate is not None
+    parts = text.split("\f")
+    assert len(parts) == len(pages)
+    at = 0
+    for number, part in enumerate(parts, start=1):
+        if part.strip():
+            start = at + part.index(part.strip()[0])
+            assert locate(Span(start, start + 1)) == f"#page={number}"
+        at += len(part) + 1
