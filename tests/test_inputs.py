@@ -234,6 +234,9 @@ def test_out_inside_the_input_folder_is_never_read(tmp_path):
     res = CliRunner().invoke(main, ["run", "--policy", str(DEFAULT_POLICY), "--input", str(d), "--out", str(d),
                                     "--quiet"])
     assert res.exit_code == 2 and "choose an --out outside it" in res.output
+    # an earlier run's output folder is not read either, whatever --out this run has
+    found = find_inputs([d])
+    assert [n for _, n in found.files] == ["data/a.jsonl"] and found.output_folders == ["data/out"]
 
 
 # -- standard input ---------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ A folder means every file under it, sorted, so runs are stable. Every non-direct
 broken symlinks, FIFOs and sockets: they become rejections with a reason rather than vanishing from the counts.
 Left out, and counted in the run summary: hidden files and folders (names starting with '.'), symlinks to
 folders (not followed, so a link cannot loop or leave the input), and the run's own output folder when it lies
-inside an input folder (the next run would otherwise read its own audit log and outputs).
+inside an input folder (the next run would otherwise read its own audit log and outputs), or any other folder
+holding a run's `audit.jsonl` and `manifest.json` (an earlier run's output).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _walk(root: Path, excluded: set[Path], found: Inputs) -> None:
                 found.hidden_folders += 1
             elif sub.is_symlink():
                 found.symlinked_folders += 1
-            elif _resolved(sub) in excluded:
+            elif _resolved(sub) in excluded or _is_run_output(sub):
                 found.output_folders.append(f"{root.name}/{sub.relative_to(root).as_posix()}")
             else:
                 keep.append(d)
@@ -95,6 +96,11 @@ def _walk(root: Path, excluded: set[Path], found: Inputs) -> None:
                 files.append(here / f)
     for path in sorted(files):
         found.files.append((path, f"{root.name}/{path.relative_to(root).as_posix()}"))
+
+
+def _is_run_output(folder: Path) -> bool:
+    """An earlier run's --out (its audit log and manifest side by side): outputs, never inputs."""
+    return (folder / "audit.jsonl").is_file() and (folder / "manifest.json").is_file()
 
 
 def _resolved(p: Path) -> Path:
