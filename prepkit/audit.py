@@ -59,6 +59,8 @@ SAFE_STRING_KEYS = frozenset({
     # The question text of a RAG query, written only when the policy opts in (outputs.rag.store_query_text);
     # the caller checks the policy, as the question is the user's, not the corpus's.
     "query_text",
+    # People who decide: a reviewer of quarantined records, an approver of a policy (prepkit review / approve).
+    "reviewer", "approver",
 })
 SAFE_SUFFIXES = ("_id", "_ids", "_sha256", "_hash", "_hashes", "_path", "_paths", "_version", "_type", "_types",
                  "_route", "_reason", "_status", "_at")

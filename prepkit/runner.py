@@ -125,7 +125,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
 
     finetune = FinetuneWriter(out, policy.outputs.finetune, policy=loaded, memo=cache)
-    quarantine = QuarantineWriter(out)
+    quarantine = QuarantineWriter(out, keyring)
     rejected = RejectedWriter(out)
     rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
 

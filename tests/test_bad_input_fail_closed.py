@@ -12,10 +12,12 @@ import pytest
 import yaml
 
 from prepkit.detect.safe_pattern import SafePatternRecognizer
+from prepkit.keys import KeyRing
 from prepkit.policy import PolicyError, load_policy
 from prepkit.runner import RunConfig, run
 from prepkit.safe_regex import RegexTimeout, risky
-from tests.conftest import DEFAULT_POLICY
+from prepkit.sinks.quarantine import read_quarantine
+from tests.conftest import DEFAULT_POLICY, TEST_KEY
 
 # Written in `regex`-module syntax (\p{L}), which the static check cannot parse, and backtracking exponentially on
 # a long run of letters that does not end a line: only the run-time limit stops it.
@@ -48,7 +50,7 @@ def test_regex_time_limit_quarantines_only_the_record_that_hit_it(tmp_path, monk
     s = outcome.summary
     assert outcome.exit_code == 0 and s["conservation"]["ok"] and s["records_in"] == 3
     assert s["errors"] == {"detect:RegexTimeout": 1}
-    q = [json.loads(x) for x in (outcome.out_dir / "quarantine" / "records.jsonl").read_text().splitlines()]
+    q = [e.data for e in read_quarantine(outcome.out_dir, KeyRing.from_bytes(bytes.fromhex(TEST_KEY)))]
     [slow] = [r for r in q if r["id"] == "slow"]
     assert slow["error"] == "detect:RegexTimeout" and "fail closed" in slow["reason"]
     assert s["routes"]["finetune"] == 2  # the rest of the batch was retried alone and routed normally

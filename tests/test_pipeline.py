@@ -7,8 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
+from prepkit.keys import KeyRing
 from prepkit.records import Route
-from tests.conftest import SAMPLES
+from prepkit.sinks.quarantine import read_quarantine
+from tests.conftest import SAMPLES, TEST_KEY
 
 
 def _lines(path: Path) -> list[dict]:
@@ -64,7 +66,7 @@ def test_chat_stays_chat_and_pii_is_replaced(sample_run):
 
 
 def test_routes_follow_the_policy(sample_run):
-    q = {r["id"]: r for r in _lines(sample_run.out_dir / "quarantine" / "records.jsonl")}
+    q = {e.record_id: e.data for e in read_quarantine(sample_run.out_dir, KeyRing.from_bytes(bytes.fromhex(TEST_KEY)))}
     # tickets with an SSN are quarantined by the government-id rule
     src = [json.loads(x) for x in (SAMPLES / "tickets.jsonl").read_text().splitlines()]
     with_ssn = [t["id"] for t in src if any("SSN" in m["content"] for m in t["messages"])]

@@ -4,11 +4,7 @@ real encrypted store and audit log."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,40 +18,7 @@ from prepkit.web.tokens import read_token_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_rag_store import BOTH, KEY, PAYROLL, POLICY, VPN, result  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(args: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """`prepkit ARGS` in a subprocess; returns once /v1/health answers (or fails with the server's stderr)."""
-    proc = subprocess.Popen([sys.executable, "-c", "from prepkit.cli import main; main()", *args],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited {proc.returncode}: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("server did not answer within 60 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+from webtools import free_port, start, stop  # noqa: E402
 
 
 @pytest.fixture(scope="module")

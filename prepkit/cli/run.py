@@ -46,11 +46,17 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 @click.option("--force", is_flag=True,
               help="Process every record even when OUT is up to date with the same inputs, policy and versions "
                    "(by default such a run only checks that and keeps OUT; cached records are still replayed).")
+@click.option("--require-approved", is_flag=True,
+              help="Refuse (exit 2) a policy whose sha256 has no approval signed with the audit signing key "
+                   "(`prepkit policy approve`).")
+@click.option("--approvals", "approvals_file", type=click.Path(dir_okay=False), default=None,
+              help="Approvals file for --require-approved (default: POLICY.approvals.json beside the policy).")
 def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
         text_columns: tuple[str, ...], spacy_model: str | None, out: str, workers: int | None, engine: str,
         batch_size: int,
         finetune_format: str | None, rag_url: str | None, sync: bool, strict: bool, quiet: bool,
-        as_json: bool, resume: bool, no_cache: bool, force: bool) -> None:
+        as_json: bool, resume: bool, no_cache: bool, force: bool, require_approved: bool,
+        approvals_file: str | None) -> None:
     """Run the whole pipeline: detect, transform, verify, route and write.
 
     Writes under OUT: finetune/ (train/validation files, card, manifest), rag/ (encrypted store), quarantine/
@@ -65,6 +71,8 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
     from prepkit.runner import RunConfig
     from prepkit.runner import run as do_run
 
+    if require_approved:
+        _check_approved(policy, approvals_file)
     workers = _workers(engine, workers, inputs)
     cfg = RunConfig(policy=policy, inputs=list(inputs), out=out, spacy_model=spacy_model, text_field=text_field,
                     id_field=id_field, text_columns=text_columns or None, workers=workers, engine=engine,
@@ -208,3 +216,18 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
         fail(str(e))
     sys.exit(EXIT_FOUND if found_any else EXIT_ERROR if summary["failed"] else EXIT_OK)
 
+
+def _check_approved(policy: str, approvals_file: str | None) -> None:
+    """--require-approved: exit 2 unless the policy's exact sha256 has a validly signed approval."""
+    from prepkit.approvals import ApprovalError, approved, default_path
+    from prepkit.policy import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(policy, run_checks=False)
+        found = approved(loaded, approvals_file)
+    except (PolicyError, ApprovalError) as e:
+        fail(str(e))
+    if not found:
+        where = approvals_file or default_path(policy)
+        fail(f"{policy}: policy sha256 {loaded.sha256[:12]}… has no approval signed with the audit signing key in "
+             f"{where}; approve it with `prepkit policy approve {policy} --by NAME`")
