@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import math
 import os
 import re
@@ -45,6 +44,61 @@ def mask_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+# ------------------------------------------------------------------------------------------- run notes
+
+MAX_EXAMPLES = 6
+MAX_QUARANTINED_LISTED = 500
+# A share of records dropped or rejected above these is unusual enough for a red badge.
+UNUSUAL_DROP_SHARE = 0.30
+UNUSUAL_REJECTED_SHARE = 0.05
+DEFAULT_RULE = "(default route)"
+FAILED_RULE = "(failed closed)"
+
+
+def rule_key(rule: str | None, error: str | None) -> str:
+    """The routing rule a count is kept under: its name, or what sent the record when no rule did."""
+    return rule or (FAILED_RULE if error else DEFAULT_RULE)
+
+
+class ReportNotes:
+    """What the report shows beyond the summary's counts, gathered while a run routes records: counts per
+    routing rule, the quarantined records (ids, rules and policy-written reasons; never text) and examples
+    that differ from each other (another route, entity mix or source), not the first few of one kind."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, int] = {}
+        self.quarantined: list[dict[str, Any]] = []
+        self.quarantined_total = 0
+        self.examples: list[dict[str, Any]] = []
+        self._kinds: set[tuple[Any, ...]] = set()
+        self._spare: list[dict[str, Any]] = []
+
+    def observe(self, result: Any, make_example: Any) -> None:
+        d = result.decision
+        key = rule_key(d.rule, result.error)
+        self.rules[key] = self.rules.get(key, 0) + 1
+        if str(d.route) == "quarantine":
+            self.quarantined_total += 1
+            if len(self.quarantined) < MAX_QUARANTINED_LISTED:
+                self.quarantined.append({"record_id": result.record.id, "rule": key, "reason": d.reason})
+        if not (result.findings and result.transformed is not None and str(d.route) in ("finetune", "rag")):
+            return
+        kind = (str(d.route), tuple(sorted({f.entity_type for f in result.findings})), result.record.source)
+        if kind not in self._kinds and len(self.examples) < MAX_EXAMPLES:
+            self._kinds.add(kind)
+            self.examples.append(make_example(result))
+        elif len(self._spare) < MAX_EXAMPLES:
+            self._spare.append(make_example(result))
+
+    def final_examples(self) -> list[dict[str, Any]]:
+        """The varied examples, topped up with others when the corpus has fewer than MAX_EXAMPLES kinds."""
+        return (self.examples + self._spare)[:MAX_EXAMPLES]
+
+    def summary(self) -> dict[str, Any]:
+        return {"rules": dict(sorted(self.rules.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "quarantined": {"total": self.quarantined_total, "listed": self.quarantined}}
 
 
 # ------------------------------------------------------------------------------------------------- charts
@@ -82,6 +136,28 @@ def _reasons_chart(reasons: Mapping[str, int], top: int = 10) -> str:
     return svgchart.bar_chart(f"Top {len(items)} routing reasons", [_clip(k, 60) for k, _ in items],
                               [v for _, v in items], "#546e7a", "Bar chart of the most frequent routing reasons",
                               xlabel="records", width=900)
+
+
+def _rules_chart(rules: Mapping[str, int]) -> str:
+    items = sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    return svgchart.bar_chart("Records per routing rule", [_clip(k, 60) for k, _ in items], [v for _, v in items],
+                              "#546e7a", "Bar chart of records per routing rule", xlabel="records", width=900)
+
+
+def alarms(routes: Mapping[str, int]) -> list[str]:
+    """Red-badge conditions a reviewer should not miss."""
+    total = sum(routes.values())
+    if not total:
+        return []
+    out = []
+    if routes.get("finetune", 0) == 0:
+        out.append("fine-tuning received nothing")
+    for route, limit in (("drop", UNUSUAL_DROP_SHARE), ("rejected", UNUSUAL_REJECTED_SHARE)):
+        share = routes.get(route, 0) / total
+        if share > limit:
+            out.append(f"{share:.0%} of records {'dropped' if route == 'drop' else 'rejected'} "
+                       f"(more than {limit:.0%})")
+    return out
 
 
 def _clip(label: str, limit: int = 40) -> str:
@@ -149,7 +225,8 @@ def _ints(v: Any) -> dict[str, int]:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>" for c in r) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{c if isinstance(c, _Raw) else _e(c if isinstance(c, str) else plain(c))}</td>"
+                                    for c in r) + "</tr>"
                    for r in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -158,9 +235,26 @@ class _Raw(str):
     """Already-escaped HTML for a table cell."""
 
 
+def plain(v: Any) -> str:
+    """A value as a reader expects it, never a Python or JSON literal: yes/no, "none", "train 30, validation 3",
+    a comma list, thousands separators."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.3f}".rstrip("0").rstrip(".") if math.isfinite(v) else "not recorded"
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k.replace('_', ' ')} {plain(x)}" for k, x in v.items()) or "none"
+    if isinstance(v, list | tuple | set):
+        return ", ".join(plain(x) for x in v) or "none"
+    return str(v)
+
+
 def _kv(d: Mapping[str, Any]) -> str:
-    rows = [(k, v if isinstance(v, str | int | float | bool) or v is None else json.dumps(v, sort_keys=True))
-            for k, v in d.items()]
+    rows = [(str(k).replace("_", " "), v if isinstance(v, _Raw) else plain(v)) for k, v in d.items()]
     return _table(("field", "value"), rows, "kv")
 
 
@@ -233,6 +327,7 @@ def render_report(summary: Mapping[str, Any], examples: Sequence[Mapping[str, An
                   f'<span class="badge bad">{fail_total} verification failure(s)</span>')
     if s.get("interrupted"):
         fail_badge += ' <span class="badge warn">run interrupted</span>'
+    fail_badge += "".join(f' <span class="badge bad">{_e(b)}</span>' for b in alarms(routes))
     dur = s.get("duration_s")
     chars = s.get("chars")
     cards = [("records in", records_in)] + [(r, routes.get(r, 0)) for r in ROUTE_ORDER if r in routes]
@@ -294,18 +389,44 @@ def render_report(summary: Mapping[str, Any], examples: Sequence[Mapping[str, An
         body = _none("No verification failures: every anonymized record passed the re-scan.")
     parts.append(_section("Verification failures", body, "verification"))
 
-    # -- reasons
-    if reasons:
+    # -- routing rules (the policy's rules by name; reason texts only for a summary without them)
+    rules = _ints(s.get("rules"))
+    if rules:
+        total_r = sum(rules.values()) or 1
+        body = (_rules_chart(rules) +
+                _table(("routing rule", "records", "share"),
+                       [(k, v, f"{100 * v / total_r:.1f}%") for k, v in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))]) +
+                f'<p class="muted">{_e(DEFAULT_RULE)}: no rule matched; {_e(FAILED_RULE)}: a stage failed and the '
+                "record was quarantined before the rules ran.</p>")
+        parts.append(_section("Records per routing rule", body, "rules"))
+    quarantined = _dict(s.get("quarantined"))
+    listed = [q for q in quarantined.get("listed") or [] if isinstance(q, dict)]
+    if quarantined:
+        qtotal = quarantined.get("total", len(listed))
+        body = (_table(("record id", "routing rule", "reason"),
+                       [(q.get("record_id", "?"), q.get("rule", "?"), q.get("reason", "")) for q in listed])
+                if listed else _none("No record was quarantined."))
+        if isinstance(qtotal, int) and qtotal > len(listed):
+            body += _none(f"{qtotal - len(listed):,} more quarantined records are not listed here.")
+        if listed:
+            body += ('<p class="muted">Ids only; the records themselves are encrypted in quarantine/. Review '
+                     "them with <code>prepkit review OUT --policy POLICY</code>.</p>")
+        parts.append(_section(f"Quarantined records ({plain(qtotal)})", body, "quarantined"))
+
+    # -- reasons: a summary written before runs counted per rule has reason texts only
+    body = ""
+    if not rules and reasons:
         body = _reasons_chart(reasons) + _table(("routing reason", "records"),
                                                 sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:25])
         if len(reasons) > 25:
             body += _none(f"{len(reasons) - 25} less frequent reasons not shown (see summary.json).")
-    else:
+    elif not rules:
         body = _none("Routing reasons not recorded.")
     if rejected:
-        body += "<h3>Rejected inputs</h3>" + _table(("reason", "inputs"),
-                                                    sorted(rejected.items(), key=lambda kv: -kv[1]))
-    parts.append(_section("Top routing reasons", body, "reasons"))
+        body += ("<h3>Rejected inputs</h3>" if body else "") + _table(
+            ("reason", "inputs"), sorted(rejected.items(), key=lambda kv: -kv[1]))
+    if body:
+        parts.append(_section("Rejected inputs" if rules else "Top routing reasons", body, "reasons"))
 
     # -- operators and scores
     body = (_table(("operator", "applications"), sorted(operators.items(), key=lambda kv: -kv[1]))

@@ -26,6 +26,7 @@ from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
 from prepkit.records import Decision, Record, Rejected, Result, Route
+from prepkit.report import ReportNotes
 from prepkit.sinks.files import ensure_private_dir, write_json
 from prepkit.sinks.finetune import FinetuneWriter
 from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
@@ -130,7 +131,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
 
     stats = _Stats()
-    examples: list[dict[str, Any]] = []
+    notes = ReportNotes()  # counts per rule, quarantined ids, varied examples
 
     strict_stop: list[Rejected] = []
 
@@ -174,9 +175,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
             results = _merge(batch, hits, fresh, loaded, cache)
             for res in results:
                 _dispatch(res, finetune, rag, quarantine, audit, stats)
-                if len(examples) < 6 and res.findings and res.transformed is not None \
-                        and res.decision.route in (Route.FINETUNE, Route.RAG):
-                    examples.append(_example(res))
+                notes.observe(res, _example)
             if progress:
                 progress(sum(r.record.char_count for r in results))
         if strict_stop:
@@ -198,6 +197,8 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
     rag_stats = rag.close(sync=cfg.sync, seen_ids=stats.seen_ids) if rag is not None else {}
 
     summary = stats.summary(run_id, loaded, [name for _, name in files], time.monotonic() - started)
+    summary.update(notes.summary())
+    examples = notes.final_examples()
     summary["finetune"] = ft_stats
     summary["rag"] = rag_stats
     summary["interrupted"] = interrupted
