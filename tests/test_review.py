@@ -16,14 +16,14 @@ from prepkit.keys import KeyRing
 from prepkit.rag import run_query
 from prepkit.sinks.quarantine import read_quarantine
 from tests.conftest import DEFAULT_POLICY, TEST_KEY
-from tests.webtools import IBAN_VALUE, SSN_VALUE, audit_entries, make_run, start_review, stop
+from tests.webtools import IBAN_VALUE, SSN_VALUE, audit_entries, copy_run, start_review, stop
 
 KEY = KeyRing.from_bytes(bytes.fromhex(TEST_KEY))
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):
-    out = make_run(tmp_path_factory.mktemp("review"))
+def app(tmp_path_factory: pytest.TempPathFactory, quarantine_run: Path):
+    out = copy_run(quarantine_run, tmp_path_factory.mktemp("review"))
     proc, url = start_review(out)
     base = url.split("/queue")[0]
     client = httpx.Client(base_url=base, timeout=120)
@@ -97,6 +97,31 @@ def test_release_to_rag_goes_through_the_store_and_the_audit_log(app):
     assert r.exit_code == 0, r.output
 
 
+def test_a_decision_needs_a_name_a_known_label_and_a_queued_record(app):
+    client, out, _ = app
+    r = client.post("/queue/0123456789abcdef01234567/decide", data={"action": "drop", "reviewer_name": "A"})
+    assert r.status_code == 404
+    qid = qid_of(client, "t-ssn")
+    r = client.post(f"/queue/{qid}/decide", data={"action": "keep", "reviewer_name": "  "})
+    assert r.status_code == 422 and "enter your name" in r.text
+    r = client.post(f"/queue/{qid}/decide", data={"action": "release_rag", "labels": ["secret"],
+                                                  "reviewer_name": "A"})
+    assert r.status_code == 422 and "not in the policy" in r.text
+
+
+def test_keep_then_compliance_records_from_the_app(app):
+    client, out, _ = app
+    qid = qid_of(client, "t-ssn")
+    r = client.post(f"/queue/{qid}/decide", data={"action": "keep", "reviewer_name": "Bo Reviewer"},
+                    follow_redirects=True)
+    assert r.status_code == 200 and 'id="kept"' in r.text and "Bo Reviewer" in r.text
+    assert qid in {e.qid for e in read_quarantine(out, KEY)}  # kept: still (encrypted) in quarantine
+    r = client.post("/compliance/generate", follow_redirects=True)
+    assert r.status_code == 200 and "gdpr-art30-record.html" in r.text
+    assert "TO FILL IN" in client.get("/compliance/gdpr-art30-record.html").text
+    assert client.get("/compliance/..%2Fsummary.json").status_code == 404
+
+
 def test_release_to_finetune_is_reverified(app):
     client, out, _ = app
     qid = qid_of(client, "t-ssn")
@@ -115,12 +140,6 @@ def test_release_to_finetune_is_reverified(app):
     assert row["messages"][0]["content"] == clean[0]
     assert (out / "quarantine" / "records.jsonl").read_text().strip() == ""  # queue empty, raw text gone
     assert "The queue is empty" in client.get("/queue").text
-
-
-def test_a_decision_needs_a_name_and_a_known_label(app, tmp_path: Path):
-    client, out, _ = app
-    r = client.post("/queue/0123456789abcdef01234567/decide", data={"action": "drop", "reviewer_name": "A"})
-    assert r.status_code == 404
 
 
 def test_approve_in_the_app_and_require_approved(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

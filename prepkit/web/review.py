@@ -161,6 +161,14 @@ def create_app(cfg: ReviewConfig) -> FastAPI:
         docs = sorted(p.name for p in folder.glob("*.html")) if folder.is_dir() else []
         return page(request, "compliance.html", docs=docs)
 
+    @app.post("/compliance/generate")
+    def compliance_generate() -> Response:
+        from prepkit.compliance import write_compliance
+
+        default_eval = Path("bench") / "EVAL.md"
+        write_compliance(cfg.out_dir, cfg.loaded, eval_path=default_eval if default_eval.is_file() else None)
+        return RedirectResponse("/compliance", status_code=303)
+
     @app.get("/compliance/{name}")
     def compliance_doc(name: str) -> Response:
         folder = cfg.out_dir / "compliance"
