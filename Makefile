@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= build/run
 KEY_FILE ?= build/dev.key
 
-.PHONY: run test venv bench lint clean samples
+.PHONY: run test venv bench lint clean samples browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,7 +30,16 @@ run: $(STAMP) $(KEY_FILE)
 	@echo '  PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit rag query $(OUT) "$(QUERY)" --role support'
 	@PREPKIT_KEY_FILE=$(KEY_FILE) $(BIN)/prepkit rag query $(OUT) "$(QUERY)" --role support -k 3
 
-test: $(STAMP)
+# The browser tests of `prepkit review` drive Debian's headless chromium through chromium-driver. Installed here
+# when missing (CI runs as root; elsewhere through sudo); quiet, and a no-op once both are there.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing chromium and chromium-driver for the browser tests"; \
+	  $(SUDO) apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -53,3 +53,11 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("sample_run")
     return run(RunConfig(policy=DEFAULT_POLICY, inputs=[SAMPLES], out=out))
+
+
+@pytest.fixture(scope="session")
+def quarantine_run(tmp_path_factory: pytest.TempPathFactory):
+    """A real run (default policy) with two quarantined chats; tests that decide on them copy it first."""
+    from tests.webtools import make_run
+
+    return make_run(tmp_path_factory.mktemp("quarantine_run"))

@@ -82,11 +82,19 @@ def stop(proc: subprocess.Popen[bytes]) -> str:
     return err.decode()
 
 
-def start_review(out: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def copy_run(template: Path, tmp: Path) -> Path:
+    """A private copy of a run folder, for a test that changes it."""
+    import shutil
+
+    return Path(shutil.copytree(template, tmp / "out"))
+
+
+def start_review(out: Path, extra: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """`prepkit review OUT` on a free port; returns the process and the printed URL (with its token)."""
     port = free_port()
     proc = start(["review", str(out), "--policy", str(ROOT / "policies" / "default.yaml"), "--port", str(port),
-                  *(extra or [])], port, ready="/queue")
+                  *(extra or [])], port, env=env, ready="/queue")
     assert proc.stderr is not None
     os.set_blocking(proc.stderr.fileno(), False)
     text = ""
