@@ -142,20 +142,33 @@ def _audit_events(out: Path) -> Counter[str]:
 
 
 def eval_figures(path: Path | None, policy_name: str) -> list[list[str]]:
-    """Rows (dataset, policy, P, R, F2, any-PII recall) of the "Overall" table of bench/EVAL.md, for this policy
-    when it was measured, else every row; [] when there is no such file."""
+    """Rows (data set, policy, P, R, F2, any-PII recall) of the first "Overall" table of an EVAL.md, for this
+    policy when it was measured, else every row; [] when there is no such file or table. Columns are found by
+    their header, so added columns do not matter."""
     if path is None or not path.is_file():
         return []
+    want = {"set": ("set", "dataset"), "policy": ("policy",), "P": ("p",), "R": ("r",), "F2": ("f2",),
+            "any": ("any-pii r", "any-pii recall")}
     rows: list[list[str]] = []
+    cols: dict[str, int] | None = None
     in_overall = False
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
-            in_overall = line.strip() == "## Overall"
+            if rows:
+                break
+            in_overall = line[3:].strip().lower().startswith("overall")
+            cols = None
             continue
-        if in_overall and line.startswith("|") and not re.match(r"^\|\s*-", line):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) >= 6 and cells[0] != "dataset":
-                rows.append(cells[:6])
+        if not in_overall or not line.startswith("|") or re.match(r"^\|\s*:?-", line):
+            continue
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if cols is None:
+            low = [c.lower() for c in cells]
+            found = {k: next((low.index(n) for n in names if n in low), -1) for k, names in want.items()}
+            cols = found if min(found.values()) >= 0 else None
+            continue
+        if len(cells) > max(cols.values()):
+            rows.append([cells[cols[k]] for k in want])
     mine = [r for r in rows if r[1] == policy_name]
     return mine or rows
 
