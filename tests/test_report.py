@@ -82,7 +82,7 @@ def test_full_report_is_self_contained_with_charts(tmp_path: Path) -> None:
         assert root.tag.endswith("svg") and root.get("role") == "img" and root.get("aria-label")
     for text in ("corp-policy", "2.1.0", "cd" * 32, "run-123", "every record accounted for",
                  "2 verification failure(s)", "Hi, I&#x27;m J*** D**", "Hi, I&#x27;m Ann Lee", "invalid JSON",
-                 "records_written", "data/hr.csv"):
+                 "records written", "data/hr.csv"):
         assert text in html, text
     # policy-defined text is escaped, never markup
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; rule" in html
