@@ -115,6 +115,7 @@ def test_keep_then_compliance_records_from_the_app(app):
     r = client.post(f"/queue/{qid}/decide", data={"action": "keep", "reviewer_name": "Bo Reviewer"},
                     follow_redirects=True)
     assert r.status_code == 200 and 'id="kept"' in r.text and "Bo Reviewer" in r.text
+    assert 'value="Bo Reviewer"' in client.get(f"/queue/{qid}").text  # the name is offered for the next form
     assert qid in {e.qid for e in read_quarantine(out, KEY)}  # kept: still (encrypted) in quarantine
     r = client.post("/compliance/generate", follow_redirects=True)
     assert r.status_code == 200 and "gdpr-art30-record.html" in r.text

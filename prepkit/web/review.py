@@ -131,7 +131,7 @@ def create_app(cfg: ReviewConfig) -> FastAPI:
         return page(request, "record.html", status, qid=qid, d=d, segments=segments, error=error,
                     legend=[(t, palette(t)) for t in types], labels=reviewer.labels(),
                     suggested=set(d.get("labels") or cfg.loaded.policy.outputs.rag.default_labels),
-                    kept=reviewer.kept().get(qid))
+                    kept=reviewer.kept().get(qid), reviewer_name=request.cookies.get("prepkit_reviewer", ""))
 
     @app.get("/queue/{qid}", response_class=HTMLResponse)
     def record(request: Request, qid: str) -> HTMLResponse:
@@ -147,7 +147,8 @@ def create_app(cfg: ReviewConfig) -> FastAPI:
             return record_page(request, qid, error=str(e), status=422, texts=texts)
         resp = RedirectResponse("/queue?" + urlencode({"done": f"{applied.record_id}: {applied.detail}"}),
                                 status_code=303)
-        resp.set_cookie("prepkit_reviewer", reviewer_name, httponly=True, samesite="strict")
+        # Remembered for the next record's forms only; every decision still names its reviewer explicitly.
+        resp.set_cookie("prepkit_reviewer", " ".join(reviewer_name.split()), httponly=True, samesite="strict")
         return resp
 
     @app.get("/report")
