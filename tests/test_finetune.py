@@ -155,13 +155,95 @@ def test_chat_rows_keep_turns_and_roles_anonymized(results, tmp_path):
 
 
 def test_prompt_completion_shapes(results, tmp_path):
+    # TRL's conversational prompt/completion: message lists, never "role: content" strings or an empty prompt
     placed, _ = write(results, tmp_path, spec("prompt_completion"))
     rows = {r["id"]: r for p in (tmp_path / "finetune").glob("*.jsonl") for r in rows_of(p)}
     t = out_texts(results, "c-5")  # whatever NER flagged in these short turns, the shape is fixed
-    assert rows["c-5"] == {"id": "c-5", "prompt": f"user: {t[0]}\n\nassistant:", "completion": " " + t[1]}
-    assert rows["c-1"]["prompt"].startswith("system: You are a helpful support agent.\n\nuser: Hi, this is ")
-    assert rows["d-1"]["prompt"] == "" and rows["d-1"]["completion"].startswith("Support tone guide:")
+    assert rows["c-5"] == {"id": "c-5", "prompt": [{"role": "user", "content": t[0]}],
+                           "completion": [{"role": "assistant", "content": t[1]}]}
+    c1 = out_texts(results, "c-1")
+    assert rows["c-1"]["prompt"] == [{"role": "system", "content": "You are a helpful support agent."},
+                                     {"role": "user", "content": c1[1]}]
     assert placed["c-user-only"].withheld == "no_assistant_turn"
+    assert placed["d-1"].withheld == "no_prompt"  # a document has no prompt to complete
+    assert "d-1" not in rows
+
+
+def _trl_shape(ds: Any) -> str:
+    """Which of TRL's documented dataset types a loaded `datasets.Dataset` is, from its features."""
+    from datasets import Value
+
+    def is_turns(feat: Any) -> bool:  # a list of {role, content} strings, however `datasets` spells the list
+        inner = getattr(feat, "feature", feat[0] if isinstance(feat, list) else None)
+        return isinstance(inner, dict) and inner == {"role": Value("string"), "content": Value("string")}
+
+    cols = set(ds.column_names) - {"id"}
+    if cols == {"messages"} and is_turns(ds.features["messages"]):
+        return "conversational language modeling"
+    if cols == {"text"} and ds.features["text"] == Value("string"):
+        return "standard language modeling"
+    if cols == {"prompt", "completion"} and all(is_turns(ds.features[c]) for c in cols):
+        return "conversational prompt-completion"
+    return f"unknown: {ds.features}"
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("chat", {"conversational language modeling"}),
+                                               ("prompt_completion", {"conversational prompt-completion"}),
+                                               ("text", {"standard language modeling"}),
+                                               ("auto", {"conversational language modeling",
+                                                         "standard language modeling"})])
+def test_files_load_as_trl_dataset_types(results, tmp_path, hf_cache, fmt, expected):
+    from datasets import load_dataset
+
+    placed, stats = write(results, tmp_path, spec(fmt))
+    ft = tmp_path / "finetune"
+    shapes = set()
+    for name in stats["files"]:
+        if (ft / name).stat().st_size == 0:
+            continue
+        ds = load_dataset("json", data_files=str(ft / name), split="train", cache_dir=str(hf_cache))
+        shapes.add(_trl_shape(ds))
+        if ds.num_rows and "messages" in ds.column_names:
+            assert all(m[0]["role"] in ("system", "user") for m in ds["messages"])
+    assert shapes == expected
+
+
+def test_auto_format_follows_the_data(results, tmp_path, hf_cache):
+    from datasets import load_dataset
+
+    # chats and documents together: each shape gets its own files and dataset config
+    placed, stats = write(results, tmp_path / "mixed", spec("auto"))
+    ft = tmp_path / "mixed" / "finetune"
+    assert stats["shapes"] == ["messages", "text"]
+    assert placed["d-1"].split is not None and not any(p.withheld == "not_chat" for p in placed.values())
+    assert sorted(stats["files"]) == sorted(f"{sh}-{sp}.jsonl" for sh in ("messages", "text")
+                                           for sp in ("train", "validation", "test"))
+    text_rows = {r["id"]: r for p in ft.glob("text-*.jsonl") for r in rows_of(p)}
+    assert text_rows["d-1"] == {"id": "d-1", "text": out_texts(results, "d-1")[0]}
+    chat_rows = {r["id"] for p in ft.glob("messages-*.jsonl") for r in rows_of(p)}
+    assert "c-1" in chat_rows and not chat_rows & set(text_rows)
+    for config, ids in (("messages", chat_rows), ("text", set(text_rows))):
+        whole = load_dataset(str(ft), config, cache_dir=str(hf_cache))
+        assert {i for split in whole.values() for i in split["id"]} == ids
+    # only documents: the plain `<split>.jsonl` names, text rows
+    docs = {"d-1"}
+    _, stats = write(results, tmp_path / "docs", spec("auto"), subset=docs)
+    assert stats["shapes"] == ["text"] and all("-" not in f for f in stats["files"])
+    assert [r for p in (tmp_path / "docs" / "finetune").glob("*.jsonl") for r in rows_of(p)] == \
+        [{"id": "d-1", "text": out_texts(results, "d-1")[0]}]
+    # only chats: `<split>.jsonl` with messages, as the chat format writes them
+    chats = {"c-1", "c-2", "c-5"}
+    write(results, tmp_path / "chats", spec("auto"), subset=chats)
+    write(results, tmp_path / "chat-fmt", spec("chat"), subset=chats)
+    assert tree_bytes(tmp_path / "chats" / "finetune").keys() == tree_bytes(tmp_path / "chat-fmt" / "finetune").keys()
+    for name in ("train.jsonl", "validation.jsonl", "test.jsonl"):
+        assert (tmp_path / "chats/finetune" / name).read_bytes() == (tmp_path / "chat-fmt/finetune" / name).read_bytes()
+    # erasure finds rows in the per-shape files and keeps the manifest's per-config counts right
+    assert remove_records(tmp_path / "mixed", {"d-1", "c-1"}) == 2
+    m = read_manifest(ft)
+    assert m is not None
+    assert sum(s["rows"] for s in m["configs"]["text"].values()) == len(text_rows) - 1
+    assert sum(m["splits"][n]["rows"] for n in m["splits"]) == len(text_rows) + len(chat_rows) - 2
 
 
 def test_parquet_has_both_shapes(results, tmp_path):
@@ -332,8 +414,12 @@ def test_run_accounts_withheld_records_as_drops(sample_run):
     out = sample_run.out_dir
     s = sample_run.summary
     ft = s["finetune"]
-    files = {p.stem: p for p in (out / "finetune").glob("*.jsonl")}
-    assert {k: len(rows_of(files[k])) for k in ft["written"]} == ft["written"]
+    written: dict[str, int] = {}
+    for name in ft["files"]:  # <split>.jsonl, or <shape>-<split>.jsonl when chats and documents both got in
+        split = Path(name).stem.rpartition("-")[2]
+        written[split] = written.get(split, 0) + len(rows_of(out / "finetune" / name))
+    assert written == ft["written"]
+    assert "not_chat" not in ft["withheld"]  # the default format has a place for every kind of record
     assert s["routes"]["finetune"] == sum(ft["written"].values())
     assert s["conservation"]["ok"]
     audit = [json.loads(x) for x in (out / "audit.jsonl").read_text().splitlines()]

@@ -32,7 +32,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @engine_options
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Records per detection batch.")
-@click.option("--finetune-format", type=click.Choice(["chat", "prompt_completion", "text", "parquet"]),
+@click.option("--finetune-format", type=click.Choice(["auto", "chat", "prompt_completion", "text", "parquet"]),
               default=None, help="Override the policy's fine-tune output format.")
 @click.option("--rag-url", default=None, help="PostgreSQL URL for the RAG store (default: embedded store).")
 @click.option("--sync", is_flag=True, help="Delete RAG chunks of records no longer in the input.")

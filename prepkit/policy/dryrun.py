@@ -16,7 +16,7 @@ import click
 
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.policy.load import LoadedPolicy
-from prepkit.records import Record, Rejected, Result
+from prepkit.records import Decision, Record, Rejected, Result, Route
 
 # Colours: original values red, inserted replacements green, route by outcome.
 _ROUTE_COLOUR = {"finetune": "green", "rag": "cyan", "quarantine": "yellow", "drop": "bright_black"}
@@ -85,6 +85,17 @@ def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
     if records:
         pipe = Pipeline(loaded, keyring)
         report.results = list(pipe.process(records))
+        # What a run does with a record routed to fine-tuning: the dataset filters may still withhold it (a drop
+        # with the reason), exactly as the runner records it.
+        from prepkit.sinks.finetune import Screen
+
+        screen = Screen(loaded.policy.outputs.finetune)
+        for r in report.results:
+            if r.decision.route == Route.FINETUNE:
+                placed = screen.check(r)
+                if placed.withheld is not None:
+                    r.decision = Decision(Route.DROP, placed.reason, rule=f"finetune-filter:{placed.withheld}",
+                                          labels=r.decision.labels)
     return report
 
 

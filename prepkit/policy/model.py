@@ -156,7 +156,8 @@ class DedupeSpec(Strict):
 
 
 class FinetuneOutput(Strict):
-    format: Literal["chat", "prompt_completion", "text", "parquet"] = "chat"
+    # auto: chat transcripts as conversational `messages`, documents and table rows as plain `text`
+    format: Literal["auto", "chat", "prompt_completion", "text", "parquet"] = "auto"
     split: SplitSpec = SplitSpec()
     dedupe: DedupeSpec = DedupeSpec()
     min_chars: int = Field(1, ge=0)

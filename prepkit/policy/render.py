@@ -17,6 +17,7 @@ from prepkit.keys import KeyRing
 from prepkit.policy.checks import DEFAULT_ACTION, active_recognizers, builtin_descriptions
 from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action, Policy, RecognizerSpec, When
+from prepkit.sinks.finetune import describe_filters
 
 DEMO_KEY = KeyRing.from_bytes(b"prepkit-policy-show-demo-key-v1!", "demo key (policy show)")
 
@@ -398,11 +399,7 @@ def _verification(p: Policy) -> list[str]:
 def _outputs(p: Policy) -> dict[str, Any]:
     o = p.outputs
     return {
-        "finetune": (f"{o.finetune.format} format; {o.finetune.split.validation:.0%} validation / "
-                     f"{o.finetune.split.test:.0%} test split; exact duplicates "
-                     f"{'removed' if o.finetune.dedupe.exact else 'kept'}, near duplicates "
-                     f"{'removed' if o.finetune.dedupe.near else 'kept'}; records more than "
-                     f"{o.finetune.max_redacted_fraction:.0%} anonymized are left out"),
+        "finetune": describe_filters(o.finetune),
         "rag": (f"{o.rag.backend} backend, chunks of {o.rag.chunk_size} characters overlapping by "
                 f"{o.rag.chunk_overlap}; default labels {', '.join(o.rag.default_labels) or 'none'}"),
         "audit": f"hash-chained log, {'HMAC-signed' if o.audit.hmac else 'not HMAC-signed'} entries",

@@ -28,17 +28,21 @@ REASONS: dict[str, str] = {
     "too_long": "longer than `max_chars`",
     "mostly_redacted": "share of text replaced by anonymization ≥ `max_redacted_fraction` (mostly personal data)",
     "no_assistant_turn": "chat without an assistant turn (prompt/completion format needs one)",
-    "not_chat": "plain document or table row in a chat-format dataset (format text, prompt_completion or parquet "
-                "keeps it)",
+    "no_prompt": "no prompt to complete: a document, a table row or a chat that opens with the assistant "
+                 "(prompt/completion format; format auto or text keeps it)",
+    "not_chat": "plain document or table row in a chat-format dataset (format auto, text or parquet keeps it)",
     "exact_duplicate": "same normalized text as a record kept earlier",
     "near_duplicate": "near-duplicate (MinHash/LSH estimated Jaccard ≥ threshold) of a record kept earlier",
 }
 
 COLUMNS: dict[str, dict[str, str]] = {
     "chat": {"id": "string: the input record id", "messages": "list of {role, content}: the anonymized turns"},
+    "auto": {"id": "string: the input record id",
+             "messages": "list of {role, content}: the anonymized turns (chat transcripts)",
+             "text": "string: the anonymized text (documents and table rows)"},
     "prompt_completion": {"id": "string: the input record id",
-                          "prompt": "string: the conversation up to the last assistant turn",
-                          "completion": "string: the last assistant turn"},
+                          "prompt": "list of {role, content}: the turns before the last assistant turn",
+                          "completion": "list of one {role: assistant, content}: the last assistant turn"},
     "text": {"id": "string: the input record id", "text": "string: the anonymized text"},
     "parquet": {"id": "string: the input record id", "kind": "string: chat, text or table",
                 "messages": "list of {role, content}: the anonymized turns (null unless kind is chat)",
@@ -141,11 +145,19 @@ def render_card(m: dict[str, Any]) -> str:
 
     # `datasets` refuses a split with no rows ("corresponds to no data"), so only non-empty splits are listed.
     fm = ["---"]
-    listed = [(name, s) for name, s in splits.items() if int(s.get("rows", 0)) > 0]
-    if listed:
-        fm += ["configs:", "- config_name: default", "  data_files:"]
-        for name, s in listed:
-            fm += [f"  - split: {name}", f"    path: {s['file']}"]
+    configs: dict[str, dict[str, dict[str, Any]]] = m.get("configs") or {"default": splits}
+    listed = {c: [(name, s) for name, s in cfg.items() if int(s.get("rows", 0)) > 0] for c, cfg in configs.items()}
+    if any(listed.values()):
+        fm += ["configs:"]
+        first = True
+        for c, items in listed.items():
+            if not items:
+                continue
+            fm += [f"- config_name: {c}"] + (["  default: true"] if first and c != "default" else [])
+            fm += ["  data_files:"]
+            first = False
+            for name, s in items:
+                fm += [f"  - split: {name}", f"    path: {s['file']}"]
     fm += ["tags:", "- prepkit", "- anonymized", "---", ""]
 
     body = [f"# Fine-tuning dataset ({fmt})", "",
@@ -155,7 +167,8 @@ def render_card(m: dict[str, Any]) -> str:
             "## Splits", "",
             "Deterministic: a record's split is fixed by a hash of its id and the seed, so re-runs and incremental "
             "runs never move a record between splits.", "",
-            _table(("split", "file", "records"), [(k, v["file"], v.get("rows", 0)) for k, v in splits.items()]),
+            _table(("config", "split", "file", "records"), [(c, k, v["file"], v.get("rows", 0))
+                                                             for c, cfg in configs.items() for k, v in cfg.items()]),
             f"Seed {m.get('split', {}).get('seed', '')}, validation fraction {m.get('split', {}).get('validation', '')}"
             f", test fraction {m.get('split', {}).get('test', '')}.", "",
             "## Columns", "",
@@ -208,10 +221,16 @@ def render_card(m: dict[str, Any]) -> str:
 
 
 def _format_note(fmt: str) -> str:
+    # the shapes are TRL's dataset formats: https://huggingface.co/docs/trl/dataset_formats
+    if fmt == "auto":
+        return ("The shape follows the data: chat transcripts keep their turns and roles in `messages` (conversational "
+                "language modeling); documents and table rows are plain `text` (table rows as `column: value` "
+                "lines). When a run has both, each shape has its own files and dataset config (`messages`, the "
+                "default, and `text`).")
     if fmt == "prompt_completion":
-        return ("Chat transcripts: `prompt` is every turn before the last assistant turn rendered as `role: content` "
-                "paragraphs, ending with `assistant:`; `completion` is a space and that turn's text (turns after it "
-                "are not used). Plain documents: `prompt` is empty and `completion` is the whole text.")
+        return ("Conversational prompt/completion: `prompt` is the list of turns before the last assistant turn, "
+                "`completion` that assistant turn (turns after it are not used). Records with no prompt to complete "
+                "(documents, table rows, chats without a user turn before an assistant turn) are withheld.")
     if fmt == "chat":
         return ("Chat transcripts keep their turns and roles. Plain documents and table rows are withheld "
                 "(`not_chat`): chat templates that need a user turn first would reject a lone assistant turn.")

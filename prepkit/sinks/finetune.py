@@ -12,13 +12,19 @@ Filters are decided in `add()`, so the caller can account for a withheld record 
 `drop` decision with the reason before auditing it). Duplicate removal is first-wins in input order across the
 whole output (all splits), which is what deciding at close would give, without buffering records.
 
-Formats (each row keeps the input record's `id`):
-- chat: `{"id", "messages": [{"role", "content"}]}`. A plain document or table row is withheld (`not_chat`): made
-  into a lone assistant turn it would break chat templates that require a user turn first (Llama 2, Mistral, ...).
-- prompt_completion: strings; chat → prompt = turns before the last assistant turn as `role: content` paragraphs
-  ending in `assistant:`, completion = " " + that turn; a plain document → prompt "" and completion = the text
-  (plain language-model training on the whole document). Chats without an assistant turn are withheld.
-- text: `{"id", "text"}`; chat rendered as `role: content` paragraphs.
+Formats follow TRL's dataset formats (https://huggingface.co/docs/trl/dataset_formats); each row keeps the input
+record's `id`:
+- auto (the default): the shape follows the data. Chat transcripts → conversational language modeling
+  `{"id", "messages": [{"role", "content"}]}`; plain documents and table rows → standard language modeling
+  `{"id", "text"}`. A run whose fine-tune records are all of one shape writes `<split>.jsonl`; a run with both
+  writes each shape to its own files (`messages-<split>.jsonl`, `text-<split>.jsonl`, two dataset configs), since
+  a trainer decides the shape of a dataset from its columns and one file cannot hold both.
+- chat: conversational `messages` only. A plain document or table row is withheld (`not_chat`): made into a lone
+  assistant turn it would break chat templates that require a user turn first (Llama 2, Mistral, ...).
+- prompt_completion: conversational prompt/completion, `{"id", "prompt": [turns before the last assistant turn],
+  "completion": [that assistant turn]}`. Chats without an assistant turn and records that are not chats (no prompt
+  to complete) are withheld.
+- text: standard language modeling `{"id", "text"}`; chats rendered as `role: content` paragraphs.
 - parquet: columns id, kind, messages (null for non-chat records), text (every record), written deterministically
   with pyarrow: one file serves both chat and plain-text training (filter on `kind`).
 """
@@ -70,8 +76,12 @@ def split_names(spec: FinetuneOutput) -> list[str]:
     return ["train"] + (["validation"] if spec.split.validation > 0 else []) + (["test"] if spec.split.test > 0 else [])
 
 
-def file_name(split: str, fmt: str) -> str:
-    return f"{split}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+def file_name(split: str, fmt: str, shape: str | None = None) -> str:
+    """`<split>.jsonl` (`.parquet`); `<shape>-<split>.jsonl` when an auto-format run writes two shapes."""
+    return f"{shape + '-' if shape else ''}{split}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+
+
+AUTO_SHAPES = ("messages", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +112,40 @@ def render_turns(messages: list[dict[str, str]]) -> str:
     return "\n\n".join(f"{m['role']}: {m['content']}" for m in messages)
 
 
-def prompt_completion(rec: Record, texts: list[str]) -> tuple[str, str] | None:
+def prompt_completion(rec: Record, texts: list[str]) -> tuple[list[dict[str, str]], list[dict[str, str]]] | None:
+    """TRL's conversational prompt/completion: the turns before the last assistant turn, and that turn. None when
+    the record is not a chat or has no assistant turn (nothing to complete)."""
     if rec.kind != "chat":
-        return "", plain_text(rec, texts)
+        return None
     msgs = messages_of(rec, texts)
     last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
-    if last is None:
+    if last is None or last == 0:
         return None
-    head = render_turns(msgs[:last])
-    return (head + "\n\n" if head else "") + "assistant:", " " + msgs[last]["content"]
+    return msgs[:last], [msgs[last]]
+
+
+def shape_of(fmt: str, rec: Record) -> str:
+    """The row shape a record gets in a format: "messages", "text", "prompt_completion" or "parquet"."""
+    if fmt == "auto":
+        return "messages" if rec.kind == "chat" else "text"
+    return {"chat": "messages"}.get(fmt, fmt)
+
+
+def row_of(fmt: str, rec: Record, texts: list[str]) -> dict[str, Any] | str:
+    """The dataset row for a record, or the withheld reason code when the format has no place for it."""
+    shape = shape_of(fmt, rec)
+    if shape == "messages":
+        return {"id": rec.id, "messages": messages_of(rec, texts)} if rec.kind == "chat" else "not_chat"
+    if shape == "text":
+        return {"id": rec.id, "text": plain_text(rec, texts)}
+    if shape == "parquet":
+        return {"id": rec.id, "kind": rec.kind, "text": plain_text(rec, texts),
+                "messages": messages_of(rec, texts) if rec.kind == "chat" else None}
+    pc = prompt_completion(rec, texts)
+    if pc is None:
+        has_answer = rec.kind == "chat" and any(s.role == "assistant" for s in rec.segments)
+        return "no_assistant_turn" if rec.kind == "chat" and not has_answer else "no_prompt"
+    return {"id": rec.id, "prompt": pc[0], "completion": pc[1]}
 
 
 def _written_segments(rec: Record) -> list[int]:
@@ -198,6 +233,71 @@ class ParquetSink:
 
 
 # -- the writer ------------------------------------------------------------------------------------------------
+def screen(result: Result, spec: FinetuneOutput) -> tuple[str | None, int]:
+    """The filters a record routed to fine-tuning meets before it is written, in the writer's order (duplicates
+    aside, which depend on the rest of the run): (withheld reason code or None, characters written).
+
+    `prepkit policy test` calls this too, so it says what the writer will do."""
+    assert result.transformed is not None
+    rec, texts = result.record, result.transformed.texts
+    chars = sum(len(texts[i]) for i in _written_segments(rec))
+    if not result.verification.passed or result.error is not None:
+        # Routing already keeps these out; the writer fails closed too, for callers that route themselves.
+        return "unverified", chars
+    if not any(texts[i].strip() for i in _written_segments(rec)):
+        return "empty", chars
+    if chars < spec.min_chars:
+        return "too_short", chars
+    if spec.max_chars is not None and chars > spec.max_chars:
+        return "too_long", chars
+    if redacted_fraction(result) >= spec.max_redacted_fraction:
+        return "mostly_redacted", chars
+    row = row_of(spec.format, rec, texts)
+    return (row if isinstance(row, str) else None), chars
+
+
+FORMAT_WORDS = {
+    "auto": "chat transcripts as conversational `messages`, documents and table rows as plain `text`",
+    "chat": "conversational `messages`; documents and table rows are withheld (not_chat)",
+    "prompt_completion": "conversational prompt/completion message lists; documents, table rows and chats without "
+                         "an assistant answer are withheld",
+    "text": "plain `text` (chats as `role: content` paragraphs, table rows as `column: value` lines)",
+    "parquet": "one Parquet file with kind, messages (chats) and text (every record)",
+}
+
+
+def describe_filters(spec: FinetuneOutput) -> str:
+    """The fine-tune format and every filter the writer applies, in words (`prepkit policy show`)."""
+    limits = [f"fewer than {spec.min_chars} characters"] if spec.min_chars > 0 else []
+    if spec.max_chars is not None:
+        limits.append(f"more than {spec.max_chars} characters")
+    limits.append(f"{spec.max_redacted_fraction:.0%} or more anonymized")
+    dups = [k for k, on in (("exact", spec.dedupe.exact), ("near", spec.dedupe.near)) if on]
+    return (f"{spec.format} format: {FORMAT_WORDS[spec.format]}; {spec.split.validation:.0%} validation / "
+            f"{spec.split.test:.0%} test split; records with {' or '.join(limits)} are withheld"
+            + (f", as are {' and '.join(dups)} duplicates of a record kept earlier" if dups else "")
+            + " (a withheld record is counted as drop, with the reason)")
+
+
+class Screen:
+    """What the writer would do with records routed to fine-tuning, without writing: the filters, the shape, and
+    duplicates among the records screened so far (`prepkit policy test` on a sample)."""
+
+    def __init__(self, spec: FinetuneOutput) -> None:
+        self.spec = spec
+        self.dedupe = Deduper(exact=spec.dedupe.exact, near=spec.dedupe.near,
+                              threshold=spec.dedupe.near_threshold) if spec.dedupe.exact or spec.dedupe.near else None
+
+    def check(self, result: Result) -> Placement:
+        if result.transformed is None:
+            return Placement(withheld="unverified")
+        reason, _ = screen(result, self.spec)
+        if reason is None and self.dedupe is not None:
+            dup = self.dedupe.check(plain_text(result.record, result.transformed.texts))
+            reason = dup.kind if dup is not None else None
+        return Placement(withheld=reason) if reason else Placement(split=split_of(result.record.id, self.spec.split))
+
+
 class FinetuneWriter:
     """See the module docstring. `policy` (a LoadedPolicy) is optional and only feeds the card's policy identity."""
 
@@ -207,46 +307,19 @@ class FinetuneWriter:
         self.spec = spec
         self.identity: dict[str, str] | None = getattr(policy, "identity", None)
         self._policy = getattr(policy, "policy", None)
-        self.sinks: dict[str, JsonlSink | ParquetSink] = {}
-        for n in split_names(spec):
-            path = self.dir / file_name(n, spec.format)
-            self.sinks[n] = ParquetSink(path) if spec.format == "parquet" else JsonlSink(path)
+        # auto: one set of split files per shape, named by shape until close() knows whether both were used
+        shapes: tuple[str | None, ...] = AUTO_SHAPES if spec.format == "auto" else (None,)
+        self.sinks: dict[tuple[str | None, str], JsonlSink | ParquetSink] = {}
+        for shape in shapes:
+            for n in split_names(spec):
+                path = self.dir / file_name(n, spec.format, shape)
+                self.sinks[shape, n] = ParquetSink(path) if spec.format == "parquet" else JsonlSink(path)
         self.dedupe = Deduper(exact=spec.dedupe.exact, near=spec.dedupe.near,
                               threshold=spec.dedupe.near_threshold, memo=memo) \
             if spec.dedupe.exact or spec.dedupe.near else None
         self.stats = CardStats()
         self._closed = False
-
-    def _row(self, rec: Record, texts: list[str]) -> dict[str, Any] | None:
-        fmt = self.spec.format
-        if fmt == "chat":
-            return {"id": rec.id, "messages": messages_of(rec, texts)} if rec.kind == "chat" else None
-        if fmt == "text":
-            return {"id": rec.id, "text": plain_text(rec, texts)}
-        if fmt == "parquet":
-            return {"id": rec.id, "kind": rec.kind, "text": plain_text(rec, texts),
-                    "messages": messages_of(rec, texts) if rec.kind == "chat" else None}
-        pc = prompt_completion(rec, texts)
-        if pc is None:
-            return None
-        return {"id": rec.id, "prompt": pc[0], "completion": pc[1]}
-
-    def _filter(self, result: Result) -> tuple[str | None, int]:
-        assert result.transformed is not None
-        rec, texts = result.record, result.transformed.texts
-        chars = sum(len(texts[i]) for i in _written_segments(rec))
-        if not result.verification.passed or result.error is not None:
-            # Routing already keeps these out; the writer fails closed too, for callers that route themselves.
-            return "unverified", chars
-        if not any(texts[i].strip() for i in _written_segments(rec)):
-            return "empty", chars
-        if chars < self.spec.min_chars:
-            return "too_short", chars
-        if self.spec.max_chars is not None and chars > self.spec.max_chars:
-            return "too_long", chars
-        if redacted_fraction(result) >= self.spec.max_redacted_fraction:
-            return "mostly_redacted", chars
-        return None, chars
+        self._files: dict[str, dict[str, Any]] = {}
 
     def add(self, result: Result) -> Placement:
         if self._closed:
@@ -254,22 +327,18 @@ class FinetuneWriter:
         if result.transformed is None:
             raise ValueError(f"record {result.record.id!r}: routed to fine-tune without a transformed text")
         rec, texts = result.record, result.transformed.texts
-        row: dict[str, Any] | None = None
-        reason, chars = self._filter(result)
-        if reason is None:
-            row = self._row(rec, texts)
-            if row is None:
-                reason = "not_chat" if self.spec.format == "chat" else "no_assistant_turn"
+        reason, chars = screen(result, self.spec)
         if reason is None and self.dedupe is not None:
             dup = self.dedupe.check(plain_text(rec, texts))
             if dup is not None:
                 reason = dup.kind
-        if reason is not None or row is None:
-            code = reason or "empty"
-            self.stats.withheld[code] += 1
-            return Placement(withheld=code)
+        row = row_of(self.spec.format, rec, texts) if reason is None else reason
+        if isinstance(row, str):
+            self.stats.withheld[row] += 1
+            return Placement(withheld=row)
         split = split_of(rec.id, self.spec.split)
-        self.sinks[split].write(row)
+        shape = shape_of(self.spec.format, rec) if self.spec.format == "auto" else None
+        self.sinks[shape, split].write(row)
         self.stats.count_written(result, chars)
         return Placement(split=split)
 
@@ -280,22 +349,46 @@ class FinetuneWriter:
         for s in self.sinks.values():
             s.close()
         self._closed = True
+        fmt = self.spec.format
+        used = [sh for sh in dict.fromkeys(k[0] for k in self.sinks) if any(
+            s.count for (sh2, _), s in self.sinks.items() if sh2 == sh)]
+        # files: config (shape, or "default") -> split -> {"file", "rows"}
+        files: dict[str, dict[str, dict[str, Any]]] = {}
+        if fmt == "auto" and len(used) < 2:
+            keep = used[0] if used else AUTO_SHAPES[0]
+            for (shape, n), s in self.sinks.items():
+                if shape == keep:
+                    os.replace(s.path, self.dir / file_name(n, fmt))
+                else:
+                    s.path.unlink()
+            files["default"] = {n: {"file": file_name(n, fmt), "rows": s.count}
+                                for (shape, n), s in self.sinks.items() if shape == keep}
+            self.shapes = [keep]
+        elif fmt == "auto":
+            for (shape, n), s in self.sinks.items():
+                files.setdefault(str(shape), {})[n] = {"file": s.path.name, "rows": s.count}
+            self.shapes = list(AUTO_SHAPES)
+        else:
+            files["default"] = {n: {"file": s.path.name, "rows": s.count} for (_, n), s in self.sinks.items()}
+            self.shapes = [shape_of(fmt, _CHAT_PROBE)]
+        self._files = files
         # A split file this run did not write (another format or split setting of an earlier run into the same
         # folder) would be stale data next to the new set: remove it.
-        current = {file_name(n, self.spec.format) for n in self.sinks}
+        current = {f["file"] for cfg in files.values() for f in cfg.values()}
         for p in _split_files(self.dir):
             if p.name not in current:
                 p.unlink()
-        self.stats.written = {n: s.count for n, s in self.sinks.items()}
+        self.stats.written = {n: sum(cfg[n]["rows"] for cfg in files.values() if n in cfg)
+                              for n in split_names(self.spec)}
         manifest = self._manifest()
         if run:
             manifest["run"] = {"routes": dict(sorted((run.get("routes") or {}).items())),
                                "reasons": dict(sorted((run.get("reasons") or {}).items())),
                                "inputs": list(run.get("inputs") or [])}
         write_card_and_manifest(self.dir, manifest)
-        return {"format": self.spec.format, "written": dict(self.stats.written),
+        return {"format": fmt, "shapes": list(self.shapes), "written": dict(self.stats.written),
                 "withheld": dict(sorted(self.stats.withheld.items())),
-                "files": [file_name(n, self.spec.format) for n in self.sinks]}
+                "files": [f["file"] for cfg in files.values() for f in cfg.values()]}
 
     def abort(self) -> None:
         for s in self.sinks.values():
@@ -303,9 +396,13 @@ class FinetuneWriter:
 
     def _manifest(self) -> dict[str, Any]:
         spec = self.spec
-        return {
-            "format": spec.format,
-            "splits": {n: {"file": file_name(n, spec.format), "rows": s.count} for n, s in self.sinks.items()},
+        m: dict[str, Any] = {"format": spec.format, "shapes": list(self.shapes)}
+        if list(self._files) == ["default"]:
+            m["splits"] = self._files["default"]
+        else:
+            m["configs"] = self._files
+            m["splits"] = {n: {"rows": self.stats.written.get(n, 0)} for n in split_names(spec)}
+        m.update({
             "split": {"seed": spec.split.seed, "validation": spec.split.validation, "test": spec.split.test},
             "dedupe": {"exact": spec.dedupe.exact, "near": spec.dedupe.near,
                        "near_threshold": spec.dedupe.near_threshold},
@@ -313,13 +410,17 @@ class FinetuneWriter:
                         "max_redacted_fraction": spec.max_redacted_fraction},
             "policy": self.identity,
             "card": {**self.stats.to_json(), "actions": self._actions()},
-        }
+        })
+        return m
 
     def _actions(self) -> dict[str, str]:
         """The policy's operator for each entity type found in the written records (names only, no parameters)."""
         if self._policy is None:
             return {}
         return {et: self._policy.action_for(et).operator for et in sorted(self.stats.entities_before)}
+
+
+_CHAT_PROBE = Record("", "", "chat", [])
 
 
 # -- erasure ---------------------------------------------------------------------------------------------------
@@ -332,27 +433,35 @@ def remove_records(out_dir: Path, ids: set[str]) -> int:
     if not ft_dir.is_dir() or not ids:
         return 0
     manifest = read_manifest(ft_dir)
-    files = _split_files(ft_dir)
     removed = 0
     rows: dict[str, int] = {}
-    for path in files:
+    for path in _split_files(ft_dir):
         n, kept = _remove_parquet(path, ids) if path.suffix == ".parquet" else _remove_jsonl(path, ids)
         removed += n
-        rows[path.stem] = kept
+        rows[path.name] = kept
     if manifest is not None and removed:
+        written: dict[str, int] = {}
+        for cfg in [manifest.get("splits", {}), *manifest.get("configs", {}).values()]:
+            for name, s in cfg.items():
+                if s.get("file") in rows:
+                    s["rows"] = rows[s["file"]]
+                    written[name] = written.get(name, 0) + s["rows"]
         for name, s in manifest.get("splits", {}).items():
-            if name in rows:
-                s["rows"] = rows[name]
+            s["rows"] = written.get(name, 0)
         card = manifest.setdefault("card", {})
         card["erased"] = int(card.get("erased", 0)) + removed
-        card["written"] = {k: v for k, v in rows.items()}
+        card["written"] = written
         manifest.pop("files", None)
         write_card_and_manifest(ft_dir, manifest)
     return removed
 
 
 def _split_files(ft_dir: Path) -> list[Path]:
-    return sorted(p for p in ft_dir.iterdir() if p.is_file() and p.stem in SPLITS
+    def is_split(stem: str) -> bool:
+        shape, _, split = stem.rpartition("-")
+        return split in SPLITS and shape in ("", *AUTO_SHAPES)
+
+    return sorted(p for p in ft_dir.iterdir() if p.is_file() and is_split(p.stem)
                   and p.suffix in (".jsonl", ".parquet"))
 
 
