@@ -17,6 +17,7 @@ from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import load_policy
 from prepkit.records import Record, Rejected, Result
+from prepkit.snippet import masked_context
 
 
 def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None, id_field: str | None = None,
@@ -61,10 +62,18 @@ def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None
 def _line(res: Result) -> dict[str, Any]:
     rec = res.record
     single = len(rec.segments) == 1
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    for f in res.findings:
+        spans.setdefault(f.segment, []).append((f.start, f.end, f.entity_type))
     line: dict[str, Any] = {"id": rec.id, "source": rec.source, "findings": [
         {"start": f.start, "end": f.end, "entity_type": f.entity_type, "score": f.score,
+         "context": masked_context(rec.segments[f.segment].text, f.start, f.end, spans[f.segment]),
          **({} if single else {"segment": rec.segments[f.segment].key})}
         for f in res.findings]}
+    if rec.line is not None:
+        line["line"] = rec.line
+    if single and rec.segments:
+        line["field"] = rec.segments[0].key
     if res.error:
         line["error"] = res.error  # detection failed for this record: no findings is not "no PII"
     return line

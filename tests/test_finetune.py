@@ -216,11 +216,11 @@ def test_auto_format_follows_the_data(results, tmp_path, hf_cache):
     ft = tmp_path / "mixed" / "finetune"
     assert stats["shapes"] == ["messages", "text"]
     assert placed["d-1"].split is not None and not any(p.withheld == "not_chat" for p in placed.values())
-    assert sorted(stats["files"]) == sorted(f"{sh}-{sp}.jsonl" for sh in ("messages", "text")
+    assert sorted(stats["files"]) == sorted(f"{sh}{sp}.jsonl" for sh in ("", "text-")
                                            for sp in ("train", "validation", "test"))
     text_rows = {r["id"]: r for p in ft.glob("text-*.jsonl") for r in rows_of(p)}
     assert text_rows["d-1"] == {"id": "d-1", "text": out_texts(results, "d-1")[0]}
-    chat_rows = {r["id"] for p in ft.glob("messages-*.jsonl") for r in rows_of(p)}
+    chat_rows = {r["id"] for sp in ("train", "validation", "test") for r in rows_of(ft / f"{sp}.jsonl")}
     assert "c-1" in chat_rows and not chat_rows & set(text_rows)
     for config, ids in (("messages", chat_rows), ("text", set(text_rows))):
         whole = load_dataset(str(ft), config, cache_dir=str(hf_cache))
@@ -415,7 +415,7 @@ def test_run_accounts_withheld_records_as_drops(sample_run):
     s = sample_run.summary
     ft = s["finetune"]
     written: dict[str, int] = {}
-    for name in ft["files"]:  # <split>.jsonl, or <shape>-<split>.jsonl when chats and documents both got in
+    for name in ft["files"]:  # <split>.jsonl, and text-<split>.jsonl when chats and documents both got in
         split = Path(name).stem.rpartition("-")[2]
         written[split] = written.get(split, 0) + len(rows_of(out / "finetune" / name))
     assert written == ft["written"]

@@ -56,8 +56,17 @@ def test_query_text_output_and_a_role_without_grant(run_dir):
     out, _ = run_dir
     r = cli("rag", "query", str(out / "rag"), "parental leave", "--role", "hr", "-k", "1")
     assert r.exit_code == 0 and "record leave" in r.output and "sixteen weeks" in r.output
-    r = cli("rag", "query", str(out), "parental leave", "--role", "contractor")
+    r = cli("rag", "query", str(out), "parental leave", "--role", "nobody")  # declared, granted no label
     assert r.exit_code == 0 and "may read: nothing (no grant); 0 chunk(s)" in r.output
+
+
+def test_an_unknown_role_is_an_error_and_is_audited(run_dir):
+    out, _ = run_dir
+    r = cli("rag", "query", str(out), "parental leave", "--role", "contractor")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "role not granted by this store (roles: hr, nobody, support)" in r.stderr
+    last = [json.loads(x) for x in (out / "audit.jsonl").read_text().splitlines() if '"rag_query"' in x][-1]
+    assert last["unknown_role"] is True and last["hits"] == 0
 
 
 def test_question_is_audited_only_when_the_policy_allows(run_dir, tmp_path: Path):

@@ -6,6 +6,7 @@ policy lint found problems); 2 usage, policy, input or runtime error.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -17,7 +18,30 @@ from prepkit import __version__
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text: up to a full stop that ends a sentence, not one inside "art. 17"."""
+    text = " ".join(text.split("\n\n", 1)[0].split())
+    m = re.search(r"[.!?](?=\s+[A-Z(]|$)", text)
+    return text[: m.end()] if m else text
+
+
+class Group(click.Group):
+    """Command lists show each command's whole first sentence, wrapped, instead of cutting it to the terminal
+    width (click cut `forget` to "Erase a data subject (GDPR art.")."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, cmd.short_help or first_sentence(cmd.help or ""))
+                for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+Group.group_class = Group  # subgroups made with `@main.group()` (policy, rag, audit) list commands the same way
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="prepkit")
 def main() -> None:
     """prepkit: make enterprise text safe for LLMs.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -164,7 +165,7 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
 
 @main.command()
 @input_options
-@format_option("text", "json", "jsonl")
+@format_option("text", "json", "jsonl", "csv")
 @click.option("--limit", type=int, default=None, help="Stop after N records.")
 @engine_options
 def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
@@ -172,8 +173,11 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
          workers: int | None, engine: str) -> None:
     """Report PII findings without writing any output.
 
-    --format jsonl prints one line per record: {"id", "findings": [{"start", "end", "entity_type", "score"}]}
-    with offsets into that record's text (for chat and tables, each finding also names its "segment" key).
+    --format jsonl prints one line per record: {"id", "source", "line", "findings": [{"start", "end",
+    "entity_type", "score", "context"}]} with offsets into that record's text (for chat and tables, each finding
+    also names its "segment" key). --format csv prints one row per finding: id, source, line, field, entity_type,
+    start, end, score, context. The context is a few words either side with every detected value shown as
+    ⟪TYPE⟫ and other digits as #: the output never holds a detected value.
 
     Exit codes: 0 no PII found, 1 PII found, 2 error (including detection failing for a record and no PII found).
     """
@@ -184,6 +188,9 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
         found_any = False
         summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "failed": 0, "entities": {}}
         lines: list[dict[str, Any]] = []
+        csv_out = csv.DictWriter(sys.stdout, fieldnames=SCAN_CSV_COLUMNS, lineterminator="\n")
+        if fmt == "csv":
+            csv_out.writeheader()
         for item in scan_inputs(policy, list(inputs), text_field=text_field, id_field=id_field,
                                 text_columns=text_columns or None, spacy_model=spacy_model, limit=limit,
                                 workers=workers, engine=engine):
@@ -204,9 +211,11 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
                 click.echo(json.dumps(item, ensure_ascii=False))
             elif fmt == "json":
                 lines.append(item)
+            elif fmt == "csv":
+                for row in _csv_rows(item):
+                    csv_out.writerow(row)
             else:
-                ents = ", ".join(f"{f['entity_type']}@{f['start']}-{f['end']}" for f in item["findings"])
-                click.echo(f"{item['id']}: {len(item['findings'])} finding(s){': ' + ents if ents else ''}")
+                _echo_findings(item)
         if fmt == "json":
             click.echo(json.dumps({"summary": summary, "records": lines}, indent=2, ensure_ascii=False))
         elif fmt == "text":
@@ -231,3 +240,27 @@ def _check_approved(policy: str, approvals_file: str | None) -> None:
         where = approvals_file or default_path(policy)
         fail(f"{policy}: policy sha256 {loaded.sha256[:12]}… has no approval signed with the audit signing key in "
              f"{where}; approve it with `prepkit policy approve {policy} --by NAME`")
+
+SCAN_CSV_COLUMNS = ["id", "source", "line", "field", "entity_type", "start", "end", "score", "context", "error"]
+
+
+def _csv_rows(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per finding; a record whose detection failed gets one row with the error (no findings there does
+    not mean no PII)."""
+    base = {"id": item["id"], "source": item["source"], "line": item.get("line", "")}
+    rows = [{**base, "field": f.get("segment", item.get("field", "")), "entity_type": f["entity_type"],
+             "start": f["start"], "end": f["end"], "score": round(f["score"], 4), "context": f["context"]}
+            for f in item["findings"]]
+    if item.get("error"):
+        rows.append({**base, "error": item["error"]})
+    return rows
+
+
+def _echo_findings(item: dict[str, Any]) -> None:
+    where = item["source"] + (f":{item['line']}" if item.get("line") else "")
+    head = item["id"] if where == item["id"] else f"{item['id']} ({where})"
+    findings = item["findings"]
+    click.echo(f"{head}: {len(findings)} finding(s)")
+    for f in findings:
+        field = f.get("segment", item.get("field", ""))
+        click.echo(f"  {f['entity_type']} in {field} [{f['start']}-{f['end']}]: {f['context']}")

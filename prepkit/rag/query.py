@@ -62,6 +62,14 @@ def run_query(location: str | Path, question: str, role: str, keyring: KeyRing, 
         meta = store.meta()
         grants = store.grants()
         labels = sorted(grants.get(role, []))
+        if role not in grants:
+            # A typo'd or unknown role would otherwise read as "no results" and exit 0. The refusal is audited
+            # like a query: someone asked the store for data under a role it does not know.
+            if audit_path is not None:
+                audit_event(audit_path, keyring, "rag_query", policy_identity or {}, store=store.location,
+                            role=role, labels=[], k=k, hits=0, chunk_ids=[], record_ids=[], unknown_role=True)
+            known = ", ".join(sorted(grants)) or "none (run `prepkit rag grants` with the policy)"
+            raise StoreError(f"{store.location}: role not granted by this store (roles: {known})")
         if "embedder" in meta:
             vec = get_embedder(meta["embedder"]).embed([question])[0]
             hits = store.query(vec, role, k)

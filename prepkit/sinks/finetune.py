@@ -17,8 +17,8 @@ record's `id`:
 - auto (the default): the shape follows the data. Chat transcripts → conversational language modeling
   `{"id", "messages": [{"role", "content"}]}`; plain documents and table rows → standard language modeling
   `{"id", "text"}`. A run whose fine-tune records are all of one shape writes `<split>.jsonl`; a run with both
-  writes each shape to its own files (`messages-<split>.jsonl`, `text-<split>.jsonl`, two dataset configs), since
-  a trainer decides the shape of a dataset from its columns and one file cannot hold both.
+  writes chats to `<split>.jsonl` and the text rows to `text-<split>.jsonl` (two dataset configs, `messages` and
+  `text`), since a trainer decides the shape of a dataset from its columns and one file cannot hold both.
 - chat: conversational `messages` only. A plain document or table row is withheld (`not_chat`): made into a lone
   assistant turn it would break chat templates that require a user turn first (Llama 2, Mistral, ...).
 - prompt_completion: conversational prompt/completion, `{"id", "prompt": [turns before the last assistant turn],
@@ -77,8 +77,10 @@ def split_names(spec: FinetuneOutput) -> list[str]:
 
 
 def file_name(split: str, fmt: str, shape: str | None = None) -> str:
-    """`<split>.jsonl` (`.parquet`); `<shape>-<split>.jsonl` when an auto-format run writes two shapes."""
-    return f"{shape + '-' if shape else ''}{split}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+    """`<split>.jsonl` (`.parquet`); `text-<split>.jsonl` for the text rows of an auto-format run that also wrote
+    chats (which keep the plain name)."""
+    prefix = "text-" if shape == "text" else ""
+    return f"{prefix}{split}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
 
 
 AUTO_SHAPES = ("messages", "text")
@@ -357,10 +359,11 @@ class FinetuneWriter:
         if fmt == "auto" and len(used) < 2:
             keep = used[0] if used else AUTO_SHAPES[0]
             for (shape, n), s in self.sinks.items():
-                if shape == keep:
-                    os.replace(s.path, self.dir / file_name(n, fmt))
-                else:
-                    s.path.unlink()
+                if shape == "text":  # text rows alone take the plain names; else the (empty) text files go
+                    if keep == "text":
+                        os.replace(s.path, self.dir / file_name(n, fmt))
+                    else:
+                        s.path.unlink()
             files["default"] = {n: {"file": file_name(n, fmt), "rows": s.count}
                                 for (shape, n), s in self.sinks.items() if shape == keep}
             self.shapes = [keep]
