@@ -73,7 +73,8 @@ def _cached(out: Path) -> int:
         return 0
 
 
-def _start_and_signal(cmd: list[str], out: Path, sig: int, at_least: int, timeout: float = 60) -> tuple[int, str]:
+def _start_and_signal(cmd: list[str], out: Path, sig: int, at_least: int,
+                      timeout: float = 60) -> tuple[int, str, str]:
     p = subprocess.Popen(cmd, env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while _cached(out) < at_least:
@@ -84,8 +85,8 @@ def _start_and_signal(cmd: list[str], out: Path, sig: int, at_least: int, timeou
             pytest.fail("no cache entries appeared in time")
         time.sleep(0.05)
     p.send_signal(sig)
-    stdout, _ = p.communicate(timeout=60)
-    return p.returncode, stdout
+    stdout, stderr = p.communicate(timeout=60)
+    return p.returncode, stdout, stderr
 
 
 def _rag_records(out: Path) -> dict[str, str]:
@@ -107,11 +108,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     # The uninterrupted reference runs alongside the interrupted sequence (two cores).
     ref = subprocess.Popen(_cmd(inp, ref_out, "--no-cache"), env=_env(), cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-    rc_kill, _ = _start_and_signal(_cmd(inp, out), out, signal.SIGKILL, at_least=64)
+    rc_kill, _, _ = _start_and_signal(_cmd(inp, out), out, signal.SIGKILL, at_least=64)
     after_kill = _cached(out)
     leftovers = sorted(p.name for p in out.rglob(".*.tmp-*"))
     real_after_kill = [rel for rel in OUTPUTS + ["summary.json", "manifest.json"] if (out / rel).exists()]
-    rc_int, int_stdout = _start_and_signal(_cmd(inp, out, "--resume"), out, signal.SIGINT,
+    rc_int, int_stdout, int_stderr = _start_and_signal(_cmd(inp, out, "--resume"), out, signal.SIGINT,
                                            at_least=after_kill + 64)
     final = subprocess.run(_cmd(inp, out, "--resume"), env=_env(), cwd=ROOT, capture_output=True, text=True,
                            timeout=300)
@@ -120,7 +121,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assert ref.returncode == 2, ref_stderr[-2000:]
     assert final.returncode == 2, final.stderr[-2000:]
     return {"inp": inp, "ref": ref_out, "out": out, "rc_kill": rc_kill, "after_kill": after_kill,
-            "leftovers": leftovers, "real_after_kill": real_after_kill, "rc_int": rc_int, "int_summary": json.loads(int_stdout),
+            "leftovers": leftovers, "real_after_kill": real_after_kill, "rc_int": rc_int, "int_summary": json.loads(int_stdout), "int_stderr": int_stderr,
             "final": json.loads(final.stdout), "reference": json.loads(ref_stdout)}
 
 
@@ -163,6 +164,9 @@ def test_ctrl_c_stops_cleanly_with_a_partial_summary(runs):
     assert runs["rc_int"] == 130
     s = runs["int_summary"]
     assert s["interrupted"] is True
+    # the console says so, and how to continue
+    said = "warning: interrupted — the outputs hold only the records processed so far; run again with --resume"
+    assert said in runs["int_stderr"] and said.removeprefix("warning: ") in s["warnings"][0]
     assert s["conservation"]["ok"] and 0 < s["records_in"] < N
     saved = json.loads((runs["out"] / "audit.jsonl").read_text().splitlines()[0])
     assert saved["event"] == "run_start"

@@ -12,6 +12,7 @@ import click
 
 from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, format_option, main
 from prepkit.cli.options import engine_options, input_options
+from prepkit.run_warnings import EXIT_FAIL_ON, FAIL_ON, failed_conditions, warnings_for
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -52,21 +53,31 @@ def _user_errors() -> tuple[type[BaseException], ...]:
                    "(`prepkit policy approve`).")
 @click.option("--approvals", "approvals_file", type=click.Path(dir_okay=False), default=None,
               help="Approvals file for --require-approved (default: POLICY.approvals.json beside the policy).")
+@click.option("--fail-on", "fail_on", multiple=True, callback=lambda _c, _p, v: _conditions(v),
+              metavar="COND[,COND]",
+              help="Exit 1 when a condition holds after the run: " + ", ".join(f"{k} ({v})" for k, v in FAIL_ON.items())
+                   + ". Repeat or separate with commas.")
+@click.option("--allow-policy-change", is_flag=True,
+              help="Write into an OUT an earlier run wrote with another policy (or another version of it): this run's "
+                   "records are replaced, the others stay as the old policy left them (--sync deletes those "
+                   "no longer in the input). Without it such a run is refused.")
 def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: str | None,
         text_columns: tuple[str, ...], spacy_model: str | None, out: str, workers: int | None, engine: str,
         batch_size: int,
         finetune_format: str | None, rag_url: str | None, sync: bool, strict: bool, quiet: bool,
         as_json: bool, resume: bool, no_cache: bool, force: bool, require_approved: bool,
-        approvals_file: str | None) -> None:
+        approvals_file: str | None, fail_on: list[str], allow_policy_change: bool) -> None:
     """Run the whole pipeline: detect, transform, verify, route and write.
 
     Writes under OUT: finetune/ (train/validation files, card, manifest), rag/ (encrypted store), quarantine/
     (records for human review, the only raw text), rejected.jsonl (unreadable input with file, line, reason),
     audit.jsonl (hash-chained decisions), summary.json, report.html and manifest.json.
 
-    Exit codes: 0 done, 2 error (policy, input path, key), any input record rejected (the other records are still
-    processed and written) or counts that fail to add up, 130 interrupted. `--input -` reads JSONL (or a JSON
-    array) from standard input.
+    Warnings go to stderr when the fine-tune set is empty, every input was rejected, or the run was interrupted.
+
+    Exit codes: 0 done, 1 a --fail-on condition holds, 2 error (policy, input path, key, an OUT written with
+    another policy), any input record rejected (the other records are still processed and written) or counts
+    that fail to add up, 130 interrupted. `--input -` reads JSONL (or a JSON array) from standard input.
     """
     from prepkit.io.readers import discover
     from prepkit.runner import RunConfig
@@ -82,6 +93,8 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
                     cache=not no_cache, resume=resume, force=force)
     if resume and no_cache:
         fail("--resume needs the result cache; drop --no-cache")
+    if not allow_policy_change:
+        _refuse_policy_change(Path(out), policy)
     show = not quiet and not as_json and sys.stderr.isatty()
     try:
         total = sum(_size(p) for p, _ in discover(list(inputs), exclude=[out]))
@@ -89,16 +102,59 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
             with click.progressbar(length=total, label="prepkit run", file=sys.stderr,
                                    show_percent=True, show_eta=True) as bar:
                 outcome = do_run(cfg, progress=bar.update)
+                if outcome.summary.get("interrupted"):
+                    bar.label = "prepkit run (interrupted)"
+                    bar.render_progress()
+                else:  # progress counts characters read, the total file bytes: finish the bar at 100%
+                    bar.update(max(0, total - bar.pos))
         else:
             outcome = do_run(cfg)
     except _user_errors() as e:
         fail(str(e))
     s = outcome.summary
+    warnings = warnings_for(s, out=str(outcome.out_dir), cache=not no_cache)
+    failed = failed_conditions(s, fail_on)
     if as_json:
-        click.echo(json.dumps(s, indent=2, sort_keys=True))
+        click.echo(json.dumps({**s, "warnings": warnings, "fail_on": failed}, indent=2, sort_keys=True))
     elif not quiet:
         _print_summary(s, outcome.out_dir)
-    sys.exit(outcome.exit_code)
+    if not quiet:
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+    for c in failed:
+        click.echo(f"fail-on {c}: {FAIL_ON[c]}", err=True)
+    code = outcome.exit_code
+    sys.exit(code if code != EXIT_OK or not failed else EXIT_FAIL_ON)
+
+
+def _conditions(values: tuple[str, ...]) -> list[str]:
+    out = [c.strip() for v in values for c in v.split(",") if c.strip()]
+    unknown = [c for c in out if c not in FAIL_ON]
+    if unknown:
+        raise click.BadParameter(f"unknown condition {', '.join(unknown)}; choose from {', '.join(FAIL_ON)}",
+                                 param_hint="--fail-on")
+    return list(dict.fromkeys(out))
+
+
+def _refuse_policy_change(out: Path, policy: str) -> None:
+    """An OUT holds one policy's outputs: a run with another would leave the RAG store (and the rest of OUT) mixing
+    records anonymized under both without saying so."""
+    from prepkit.policy import PolicyError, load_policy
+
+    try:
+        before = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("policy") or {}
+    except (OSError, ValueError, AttributeError):
+        return  # a new OUT (or one no run finished writing): nothing to mix with
+    try:
+        now = load_policy(policy).identity
+    except PolicyError as e:
+        fail(str(e))
+    if before.get("sha256") and before["sha256"] != now["sha256"]:
+        fail(f"{out}: written by policy {before.get('name')} v{before.get('version')} (sha256 "
+             f"{str(before['sha256'])[:12]}), this run uses {now['name']} v{now['version']} (sha256 "
+             f"{now['sha256'][:12]}); its RAG store and outputs would mix records of both policies. Use a new --out, "
+             "or pass --allow-policy-change to write into it anyway (add --sync to delete records of the earlier "
+             "run that are not in this input)")
 
 
 def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int:
