@@ -110,7 +110,8 @@ def test_roles_see_only_their_labels(backend, policy):
     assert hr.hits[0].chunk.record_id == "pay"  # the real embedder ranks the payroll text first
     assert "PERSON" in hr.hits[0].chunk.entity_types and "<PERSON>" in hr.hits[0].chunk.text
     assert ask(backend, "salary", "nobody").hits == []
-    assert ask(backend, "salary", "not-a-role").hits == []
+    with pytest.raises(StoreError, match="role not granted by this store"):  # a typo is an error, not "no hits"
+        ask(backend, "salary", "not-a-role")
     # k bounds the answer, and asks for the nearest readable chunks (not nearest overall, then filtered)
     assert len(ask(backend, "salary raise", "hr", k=1).hits) == 1
     assert [h.chunk.record_id for h in ask(backend, "salary raise bonus payroll", "support", k=1).hits] == ["vpn"]
@@ -185,7 +186,8 @@ def test_policy_grant_changes_apply_to_an_existing_store(backend, policy, tmp_pa
     finally:
         store.close()
     assert {h.chunk.record_id for h in ask(backend, "salary", "support").hits} == {"pay"}
-    assert ask(backend, "salary", "hr").hits == []  # hr is gone from the grants: no access at all
+    with pytest.raises(StoreError, match="role not granted"):  # hr is gone from the grants: no access at all
+        ask(backend, "salary", "hr")
 
 
 # --- embedded store only: encryption at rest -------------------------------------------------------------
