@@ -22,7 +22,7 @@ def _run(*args: str):
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("in")
     short = d / "short.jsonl"
-    short.write_text(json.dumps({"id": "s1", "text": "ok"}) + "\n{not json\n", encoding="utf-8")
+    short.write_text(json.dumps({"id": "s1", "text": "ok"}) + "\n", encoding="utf-8")
     bad = d / "bad.jsonl"
     bad.write_text("{not json\n[1, 2]\n", encoding="utf-8")
     return {"short": short, "bad": bad}
@@ -33,12 +33,12 @@ def test_empty_finetune_warns_and_fail_on_exits_1(inputs, tmp_path):
              "--fail-on", "empty-finetune,any-rejection", "--fail-on", "any-quarantine")
     assert r.exit_code == 1, r.output
     s = json.loads(r.stdout)
-    assert s["routes"]["finetune"] == 0 and s["routes"]["rejected"] == 1
-    assert s["fail_on"] == ["empty-finetune", "any-rejection"]  # nothing was quarantined
+    assert s["routes"]["finetune"] == 0 and s["routes"]["drop"] == 1
+    assert s["fail_on"] == ["empty-finetune"]  # nothing was rejected or quarantined
     assert "warning: the fine-tune set is empty: the 1 record(s) routed to it were all withheld by its filters " \
            "(too_short 1" in r.stderr
     assert "fail-on empty-finetune: the fine-tune set is empty" in r.stderr
-    assert "fail-on any-rejection" in r.stderr and "fail-on any-quarantine" not in r.stderr
+    assert "fail-on any-rejection" not in r.stderr and "fail-on any-quarantine" not in r.stderr
     assert s["warnings"] and all(w in r.stderr for w in s["warnings"])
     # without --fail-on the same run is a success that says what happened
     r = _run("-p", str(DEFAULT_POLICY), "-i", str(inputs["short"]), "-o", str(tmp_path / "out2"))
@@ -47,7 +47,7 @@ def test_empty_finetune_warns_and_fail_on_exits_1(inputs, tmp_path):
 
 def test_every_input_rejected_is_said_and_unknown_conditions_refused(inputs, tmp_path):
     r = _run("-p", str(DEFAULT_POLICY), "-i", str(inputs["bad"]), "-o", str(tmp_path / "out"))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 2, r.output  # rejected input is an error
     assert f"warning: every input record was rejected (2): nothing was processed; the reasons are in " \
            f"{tmp_path / 'out'}/rejected.jsonl" in r.stderr
     assert "fine-tune set is empty" not in r.stderr  # one cause, one warning
@@ -57,16 +57,16 @@ def test_every_input_rejected_is_said_and_unknown_conditions_refused(inputs, tmp
 
 def test_another_policy_into_the_same_out_is_refused_unless_allowed(inputs, tmp_path):
     out = tmp_path / "out"
-    assert _run("-p", str(DEFAULT_POLICY), "-i", str(inputs["bad"]), "-o", str(out)).exit_code == 0
+    assert _run("-p", str(DEFAULT_POLICY), "-i", str(inputs["short"]), "-o", str(out)).exit_code == 0
     other = tmp_path / "other.yaml"
     other.write_text(DEFAULT_POLICY.read_text(encoding="utf-8").replace("min_chars: 20", "min_chars: 30", 1),
                      encoding="utf-8")
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    r = _run("-p", str(other), "-i", str(inputs["bad"]), "-o", str(out))
+    r = _run("-p", str(other), "-i", str(inputs["short"]), "-o", str(out))
     assert r.exit_code == 2
     assert "would mix records of both policies" in r.stderr and "--allow-policy-change" in r.stderr
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing touched
-    r = _run("-p", str(other), "-i", str(inputs["bad"]), "-o", str(out), "--allow-policy-change")
+    r = _run("-p", str(other), "-i", str(inputs["short"]), "-o", str(out), "--allow-policy-change")
     assert r.exit_code == 0, r.output
     # the same policy again needs no flag
-    assert _run("-p", str(other), "-i", str(inputs["bad"]), "-o", str(out)).exit_code == 0
+    assert _run("-p", str(other), "-i", str(inputs["short"]), "-o", str(out)).exit_code == 0

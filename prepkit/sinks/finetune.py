@@ -270,7 +270,7 @@ FORMAT_WORDS = {
 
 def describe_filters(spec: FinetuneOutput) -> str:
     """The fine-tune format and every filter the writer applies, in words (`prepkit policy show`)."""
-    limits = [f"fewer than {spec.min_chars} characters"] if spec.min_chars > 0 else []
+    limits = [f"fewer than {spec.min_chars} characters"] if spec.min_chars > 1 else []  # 1: the empty check
     if spec.max_chars is not None:
         limits.append(f"more than {spec.max_chars} characters")
     limits.append(f"{spec.max_redacted_fraction:.0%} or more anonymized")
