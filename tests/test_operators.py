@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from prepkit.checksums import iban_valid, luhn_valid
 from prepkit.keys import KeyRing
 from prepkit.policy import load_policy
 from prepkit.policy.load import PolicyError
@@ -15,7 +16,6 @@ from prepkit.transform import Transformer
 from prepkit.transform.builtin import HIPAA_RESTRICTED_ZIP3, generalize_age, generalize_zip
 from prepkit.transform.crypto import TOKEN, DecryptError, decrypt_text, decrypt_token
 from prepkit.transform.dates import DateRewriter, generalize_date, has_calendar_date
-from prepkit.transform.synth import iban_valid, luhn_valid
 
 KEY = KeyRing.from_bytes(b"\x11" * 32, "test")
 KEY2 = KeyRing.from_bytes(b"\x22" * 32, "test")

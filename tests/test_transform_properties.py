@@ -21,12 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from prepkit.checksums import iban_check_digits, iban_valid, luhn_check_digit, luhn_valid
 from prepkit.keys import KeyRing
 from prepkit.policy import load_policy
 from prepkit.policy.load import LoadedPolicy
 from prepkit.records import Finding, Record, Segment
 from prepkit.transform import Transformer, resolve_overlaps
-from prepkit.transform.synth import iban_check_digits, iban_valid, luhn_check_digit, luhn_valid
 from prepkit.verify import Verifier
 
 ROOT = Path(__file__).resolve().parent.parent

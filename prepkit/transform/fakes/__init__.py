@@ -1,0 +1,1 @@
+"""Surrogate generators by kind of value; `prepkit.transform.synth` picks one per entity type."""
