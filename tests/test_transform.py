@@ -105,7 +105,7 @@ def test_name_like_surrogates_fall_back_to_coined_names(etype: str, value: str) 
     # A record of millions of characters can hold every word Faker builds names and places from; every draw then
     # contains a real value. The 20M-character benchmark record failed closed that way (LOCATION, then PERSON).
     from prepkit.transform.context import DocContext
-    from prepkit.transform.synth import GENERATORS, MAX_ATTEMPTS
+    from prepkit.transform.synth import GENERATORS, MAX_ATTEMPTS, SynthesizeParams
 
     loaded = load_policy(Path(__file__).resolve().parent.parent / "policies" / "default.yaml")
     keyring = KeyRing.from_bytes(bytes(range(32)), "test")
@@ -114,7 +114,7 @@ def test_name_like_surrogates_fall_back_to_coined_names(etype: str, value: str) 
     finding = Finding(0, 8, 8 + len(value), etype, 0.9, "test")
     plain = Transformer(loaded, keyring)
     ctx = DocContext(plain.shared, record_id="r")
-    draws = {GENERATORS[etype](value, ctx, {}, a) for a in range(MAX_ATTEMPTS)}  # every draw Faker would offer
+    draws = {GENERATORS[etype](value, ctx, SynthesizeParams(), a) for a in range(MAX_ATTEMPTS)}  # every draw Faker would offer
     assert plain.transform(rec, [finding]).texts[0][8:-len(" last year.")] in draws  # the premise
     out = Transformer(loaded, keyring, avoid=draws).transform(rec, [finding]).texts[0]
     fake = out[8:-len(" last year.")]

@@ -20,7 +20,7 @@ def check_actions(policy: Policy, loaded: LoadedPolicy) -> list[tuple[tuple[Any,
             hint = did_you_mean(action.operator, names) or f"; known operators: {', '.join(names)}"
             problems.append((("actions", entity, "operator"), f"unknown operator {action.operator!r}{hint}"))
             continue
-        for param, msg in op.validate(action.params, entity):
+        for param, msg in op.problems(action.params, entity):
             problems.append((("actions", entity, param) if param else ("actions", entity), msg))
     if any(a.operator == "synthesize" for a in policy.actions.values()) and not _faker_locale_ok(policy.locale):
         problems.append((("locale",), f"unknown Faker locale {policy.locale!r} (e.g. en_US, de_DE, fr_FR)"))

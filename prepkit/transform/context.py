@@ -84,6 +84,20 @@ class DocContext:
     scratch: dict[str, Any] = field(default_factory=dict)  # operator-private per-document state
     findings: list[tuple[str, str]] = field(default_factory=list)  # (type, value) of every kept span, in order
 
+    @classmethod
+    def for_document(cls, shared: Shared, record_id: str, *, real: list[tuple[str, str]],
+                     kept: list[tuple[str, str]], avoid: list[Needle] | None = None) -> DocContext:
+        """The context of one document: `real` holds every detected (type, value), `kept` the spans that will be
+        replaced, in reading order. Dates shift per subject: the first full name, else the record."""
+        ctx = cls(shared, record_id=record_id)
+        ctx.needles = list(avoid or ())
+        ctx.needles.extend(Needle(v, t) for t, v in real)
+        ctx.findings = list(kept)
+        persons = [normalize(v) for t, v in ctx.findings if t == "PERSON"]
+        full = [p for p in persons if " " in p]
+        ctx.subject = (full or persons or ["record:" + record_id])[0]
+        return ctx
+
     def number(self, entity_type: str, value: str) -> int:
         seen = self.numbers.setdefault(entity_type, {})
         return seen.setdefault(normalize(value, entity_type), len(seen) + 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from prepkit.entities import DIGIT_TYPES
 from prepkit.keys import KeyRing
 from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action
@@ -12,7 +13,7 @@ from prepkit.records import Applied, Finding, Record, Transformed
 from prepkit.transform.context import DocContext, Keys, Shared
 from prepkit.transform.match import Needle, identifying
 from prepkit.transform.operators import Operator, get_operator
-from prepkit.transform.subjects import _DIGITY, normalize, subject_hash
+from prepkit.transform.subjects import normalize, subject_hash
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -112,7 +113,7 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
             continue
         seen.add(key)
         digits = re.sub(r"\D", "", value)
-        numeric = f.entity_type in _DIGITY and len(digits) >= _MIN_PROPAGATE_DIGITS
+        numeric = f.entity_type in DIGIT_TYPES and len(digits) >= _MIN_PROPAGATE_DIGITS
         if not numeric and len(value.strip()) < _MIN_PROPAGATE_CHARS:
             continue
         if numeric:  # the same digits in any layout: "4111-1111-..." finds "4111 1111 ..." and "41111111..."
@@ -158,20 +159,21 @@ class Transformer:
         self.shared = Shared(Keys.from_keyring(keyring), self.policy.locale)
         # Known real values beyond the record (e.g. a corpus pre-scan): surrogates avoid them too.
         self.avoid = [Needle(v, None) for v in sorted(avoid or ())]
-        self._ops: dict[str, tuple[Operator, dict[str, Any], Action]] = {}
+        self._ops: dict[str, tuple[Operator, Any, Action]] = {}
         # Fail at construction, not mid-run, even when the policy was loaded without checks.
         for etype, action in self.policy.actions.items():
             op = get_operator(action.operator)
-            problems = op.validate(action.params, etype)
+            problems = op.problems(action.params, etype)
             if problems:
                 param, msg = problems[0]
                 raise ValueError(f"actions.{etype}{'.' + param if param else ''}: {msg}")
 
-    def _op(self, entity_type: str) -> tuple[Operator, dict[str, Any], Action]:
+    def _op(self, entity_type: str) -> tuple[Operator, Any, Action]:
         hit = self._ops.get(entity_type)
         if hit is None:
             action = self.policy.action_for(entity_type)
-            hit = self._ops[entity_type] = (get_operator(action.operator), action.params, action)
+            op = get_operator(action.operator)
+            hit = self._ops[entity_type] = (op, op.parse(action.params), action)
         return hit
 
     def transform(self, record: Record, findings: list[Finding]) -> Transformed:
@@ -185,14 +187,9 @@ class Transformer:
         if self.propagate:
             kept = sorted(kept + propagate(record, kept), key=lambda f: (f.segment, f.start))
         values = [record.segments[f.segment].text[f.start:f.end] for f in valid]
-        ctx = DocContext(self.shared, record_id=record.id)
-        ctx.needles = list(self.avoid)
-        for f, v in zip(valid, values, strict=True):
-            ctx.needles.append(Needle(v, f.entity_type))
-        ctx.findings = [(f.entity_type, record.segments[f.segment].text[f.start:f.end]) for f in kept]
-        persons = [normalize(v) for t, v in ctx.findings if t == "PERSON"]
-        full = [p for p in persons if " " in p]
-        ctx.subject = (full or persons or ["record:" + record.id])[0]
+        ctx = DocContext.for_document(
+            self.shared, record.id, real=[(f.entity_type, v) for f, v in zip(valid, values, strict=True)],
+            kept=[(f.entity_type, record.segments[f.segment].text[f.start:f.end]) for f in kept], avoid=self.avoid)
 
         replacements: list[str] = []
         for f in kept:  # reading order, so replace numbers and name variants follow the text

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from prepkit.entities import DIGIT_TYPES
 from prepkit.transform.dates import has_calendar_date
-from prepkit.transform.subjects import _DIGITY, normalize
+from prepkit.transform.subjects import normalize
 
 _DIGIT_RUN = re.compile(r"[0-9](?:[0-9]|[\s().+/-](?=[\s().+/-]{0,2}[0-9]))*")
 _MIN_DIGITS = 4  # shorter digit strings (a house number, a day) occur by chance everywhere
@@ -87,7 +88,7 @@ class Needle:
     def __init__(self, value: str, entity_type: str | None):
         self.digits: str | None = None
         self.text = text_norm(value)
-        if entity_type in _DIGITY:
+        if entity_type in DIGIT_TYPES:
             d = re.sub(r"[^0-9]", "", normalize(value, entity_type))
             if len(d) >= _MIN_DIGITS and d == re.sub(r"[^0-9a-z]", "", normalize(value, entity_type)):
                 self.digits = d

@@ -11,15 +11,15 @@ import hmac
 import re
 import unicodedata
 
+from prepkit.entities import DIGIT_TYPES
 from prepkit.keys import KeyRing
 
-_DIGITY = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_BANK_NUMBER", "IBAN_CODE", "US_ITIN", "US_PASSPORT"}
 _WS = re.compile(r"\s+")
 
 
 def normalize(value: str, entity_type: str | None = None) -> str:
     v = unicodedata.normalize("NFKC", value).casefold().strip()
-    if entity_type in _DIGITY:
+    if entity_type in DIGIT_TYPES:
         digits = re.sub(r"[^0-9a-z]", "", v)
         if entity_type == "PHONE_NUMBER" and len(digits) == 11 and digits.startswith("1"):
             digits = digits[1:]  # North American country code

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 from faker import Faker
 
+from prepkit.entities import entity_type as catalog_entry
 from prepkit.transform.context import DocContext
 from prepkit.transform.dates import DateRewriter, has_calendar_date
 from prepkit.transform.fakes.common import MAX_ATTEMPTS, SurrogateError, case_like, fake_generic
@@ -24,12 +24,19 @@ from prepkit.transform.fakes.numbers import fake_age, fake_card, fake_iban, fake
 from prepkit.transform.fakes.places import NATIONALITIES, fake_location
 from prepkit.transform.fakes.web import fake_domain, fake_email, fake_ip, fake_url
 from prepkit.transform.match import identifying
-from prepkit.transform.operators import Operator, ParamProblems, register
+from prepkit.transform.operators import Operator, ParamProblems, Params, register
 from prepkit.transform.subjects import normalize
 
-__all__ = ["GENERATORS", "MAX_ATTEMPTS", "SurrogateError", "Synthesize"]
+__all__ = ["GENERATORS", "MAX_ATTEMPTS", "SurrogateError", "Synthesize", "SynthesizeParams"]
 
-Gen = Callable[[str, DocContext, dict[str, Any], int], str]
+
+class SynthesizeParams(Params):
+    locale: str | None = None  # Faker locale for company names; the policy's `locale` otherwise
+    keep_domain: bool = False
+    date_shift_days: int = 365
+
+
+Gen = Callable[[str, DocContext, SynthesizeParams, int], str]
 
 
 def _rng(etype: str) -> Callable[[Callable[[str, random.Random], str]], Gen]:
@@ -40,18 +47,18 @@ def _rng(etype: str) -> Callable[[Callable[[str, random.Random], str]], Gen]:
 
 
 def _faker(method: str, etype: str) -> Gen:
-    return lambda v, ctx, p, a: case_like(v, getattr(ctx.shared.seeded(etype, normalize(v, etype), a, p.get("locale")), method)())
+    return lambda v, ctx, p, a: case_like(v, getattr(ctx.shared.seeded(etype, normalize(v, etype), a, p.locale), method)())
 
 
-def _title(v: str, ctx: DocContext, p: dict[str, Any], a: int) -> str:
+def _title(v: str, ctx: DocContext, p: SynthesizeParams, a: int) -> str:
     f = ctx.shared.seeded("TITLE", normalize(v), a)
     return f.prefix() if len(v) <= 5 else f.job()
 
 
-def _date(v: str, ctx: DocContext, p: dict[str, Any], a: int) -> str:
+def _date(v: str, ctx: DocContext, p: SynthesizeParams, a: int) -> str:
     if not has_calendar_date(v):
         return v  # "yesterday", "two weeks", "3 pm": nothing that dates a person
-    limit = int(p.get("date_shift_days", 365))
+    limit = p.date_shift_days
     # One offset per subject, so the intervals between one person's dates survive; `a` redraws on a collision.
     r = ctx.shared.rng("DATE_SHIFT", ctx.subject, a)
     days = r.randint(1, limit) * r.choice((-1, 1))
@@ -60,7 +67,7 @@ def _date(v: str, ctx: DocContext, p: dict[str, Any], a: int) -> str:
 
 GENERATORS: dict[str, Gen] = {
     "PERSON": lambda v, ctx, p, a: doc_names(ctx).fake(v) if a == 0 else _names_retry(v, ctx, a),
-    "EMAIL_ADDRESS": lambda v, ctx, p, a: fake_email(v, ctx, bool(p.get("keep_domain", False)), a),
+    "EMAIL_ADDRESS": lambda v, ctx, p, a: fake_email(v, ctx, p.keep_domain, a),
     "PHONE_NUMBER": _rng("PHONE_NUMBER")(fake_phone),
     "CREDIT_CARD": _rng("CREDIT_CARD")(fake_card),
     "IBAN_CODE": _rng("IBAN_CODE")(fake_iban),
@@ -81,9 +88,6 @@ GENERATORS: dict[str, Gen] = {
 }
 
 
-_COINED_FALLBACK = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
-
-
 def _names_retry(v: str, ctx: DocContext, attempt: int) -> str:
     # The part map already avoids real names; a full-string collision (rare) falls back to a fresh full name.
     f = ctx.shared.seeded("PERSON/full", normalize(v), attempt)
@@ -95,30 +99,32 @@ class Synthesize(Operator):
     """Realistic fake values; unknown entity types keep their shape (digits to digits, letters to letters)."""
 
     name = "synthesize"
-    params = {"locale": str, "keep_domain": bool, "date_shift_days": int}
+    Params = SynthesizeParams
+    libraries = ("faker",)  # a Faker upgrade changes its lists, and so the surrogates
 
-    def check(self, params: dict[str, Any], entity_type: str = "") -> ParamProblems:
+    def check(self, p: SynthesizeParams, entity_type: str = "") -> ParamProblems:
         out: ParamProblems = []
-        if "keep_domain" in params and entity_type not in {"EMAIL_ADDRESS", "DEFAULT"}:
+        given = p.given()
+        if "keep_domain" in given and entity_type not in {"EMAIL_ADDRESS", "DEFAULT"}:
             out.append(("keep_domain", "only applies to EMAIL_ADDRESS"))
-        if "date_shift_days" in params and not 1 <= params["date_shift_days"] <= 3650:
+        if not 1 <= p.date_shift_days <= 3650:
             out.append(("date_shift_days", "must be between 1 and 3650"))
-        if "locale" in params:
+        if p.locale is not None:
             try:
-                Faker(params["locale"])
+                Faker(p.locale)
             except AttributeError:
-                out.append(("locale", f"unknown Faker locale {params['locale']!r}"))
+                out.append(("locale", f"unknown Faker locale {p.locale!r}"))
         return out
 
-    def apply(self, value: str, entity_type: str, params: dict[str, Any], ctx: DocContext) -> str:
+    def apply(self, value: str, entity_type: str, p: SynthesizeParams, ctx: DocContext) -> str:
         if not identifying(value, entity_type):
             return value  # "Miss", "yesterday": nothing to replace, and a surrogate would read wrong
         gen = GENERATORS.get(entity_type) or _rng(entity_type)(fake_generic)
         for attempt in range(MAX_ATTEMPTS):
-            out = gen(value, ctx, params, attempt)
+            out = gen(value, ctx, p, attempt)
             if out and not ctx.is_real(out):
                 return out
-        if entity_type in _COINED_FALLBACK:
+        if catalog_entry(entity_type).name_like:
             # Faker's names, places and companies are made of common words ("Lee", "North", "Group"); a record of
             # millions of characters holds them all as real values, and every draw then contains one. Coined,
             # pronounceable words are still checked against the record.
@@ -129,3 +135,14 @@ class Synthesize(Operator):
                 if not ctx.is_real(out):
                     return out
         raise SurrogateError(f"{entity_type}: no surrogate distinct from the record's real values")
+
+    def describe(self, p: SynthesizeParams, entity_type: str) -> str:
+        extra = ""
+        if p.keep_domain:
+            extra += ", keeping the e-mail domain"
+        if "date_shift_days" in p.given():
+            extra += f", dates shifted by up to {p.date_shift_days} days"
+        if p.locale:
+            extra += f", in the {p.locale} locale"
+        return ("replaced by a realistic fake value; the same real value always gets the same fake one (keyed), "
+                f"so a person stays one person across a conversation{extra}")
