@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from prepkit.cli.base import main
 from prepkit.policy import PolicyError, load_policy
-from prepkit.policy.lint import backtracking_risk, implies, lint_file
 from prepkit.policy.model import When
+from prepkit.review.lint import backtracking_risk, implies, lint_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "policies"
@@ -111,3 +111,30 @@ def test_backtracking_heuristic(regex: str, risky: bool) -> None:
 ])
 def test_shadowing(a: dict, b: dict, shadows: bool) -> None:
     assert implies(When(**a), When(**b)) is shadows
+
+
+def test_seven_planted_problems_come_out_in_one_pass() -> None:
+    # Schema errors, unknown names and warnings together: issue 17 needed three passes for these.
+    f = FIXTURES / "seven_problems.yaml"
+    got = lint_file(f)
+    assert len(got) == 7
+    assert {p.severity for p in got} == {"error", "warning"}
+    assert any("unknown key" in p.message for p in got) and any("unknown entity type" in p.message for p in got)
+
+
+@pytest.mark.parametrize("fixture", ["finetune_person_only", "finetune_mask_all_but_one",
+                                     "finetune_core_recognizers_off", "finetune_threshold_one"])
+def test_raw_pii_reaching_finetune_warns_and_strict_fails(fixture: str) -> None:
+    f = FIXTURES / f"{fixture}.yaml"
+    load_policy(f)  # loads: these are warnings
+    assert any("finetune" in p.message and p.severity == "warning" for p in lint_file(f))
+    assert CliRunner().invoke(main, ["policy", "lint", str(f)]).exit_code == 0
+    r = CliRunner().invoke(main, ["policy", "lint", "--strict", str(f)])
+    assert r.exit_code == 1 and "finetune" in r.stdout
+
+
+def test_the_same_policies_routed_away_from_finetune_do_not_warn(tmp_path: Path) -> None:
+    for name in ("finetune_person_only", "finetune_mask_all_but_one", "finetune_core_recognizers_off"):
+        f = tmp_path / f"{name}.yaml"
+        f.write_text((FIXTURES / f"{name}.yaml").read_text().replace("route: finetune", "route: quarantine"))
+        assert not [p for p in lint_file(f) if "finetune" in p.message], name

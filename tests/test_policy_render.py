@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from prepkit.cli.base import main
 from prepkit.policy import load_policy
-from prepkit.policy.diff import diff_policies, render_diff
-from prepkit.policy.render import example_for, render
+from prepkit.review.diff import diff_policies, render_diff
+from prepkit.review.show import example_for, render
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "policy"

@@ -1,4 +1,4 @@
-"""`prepkit policy lint|show|diff|test`: review a policy before it touches data. Logic lives in prepkit.policy.*."""
+"""`prepkit policy lint|show|diff|test`: review a policy before it touches data. Logic lives in prepkit.review.*."""
 
 from __future__ import annotations
 
@@ -26,13 +26,15 @@ def policy() -> None:
 @policy.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def lint(files: tuple[str, ...], fmt: str) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too (for CI).")
+def lint(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Report every problem in FILES at once, as `file:line: field.path: message`.
 
     Errors stop a policy from loading; warnings (message starts with "warning:") load but do not do what the
-    author likely meant. Exit 0 when clean, 1 when there is any problem.
+    author likely meant, or let personal data reach fine-tuning. Exit 1 when there is an error (or, with
+    --strict, any warning), 0 otherwise.
     """
-    from prepkit.policy.lint import lint_file
+    from prepkit.review.lint import lint_file
 
     problems = [p for f in files for p in lint_file(f)]
     if fmt == "json":
@@ -42,7 +44,8 @@ def lint(files: tuple[str, ...], fmt: str) -> None:
             click.echo(str(p))
         if not problems:
             click.echo(f"{len(files)} polic{'y' if len(files) == 1 else 'ies'} clean", err=True)
-    sys.exit(EXIT_FOUND if problems else EXIT_OK)
+    failing = [p for p in problems if strict or p.severity == "error"]
+    sys.exit(EXIT_FOUND if failing else EXIT_OK)
 
 
 def _load(path: str) -> LoadedPolicy:
@@ -61,7 +64,7 @@ def _load(path: str) -> LoadedPolicy:
               show_default=True)
 def show(file: str, fmt: str) -> None:
     """The policy in plain language: what is detected, what is done to it (with an example), where records go."""
-    from prepkit.policy.render import render
+    from prepkit.review.show import render
 
     click.echo(render(_load(file), fmt), nl=False)
 
@@ -72,7 +75,7 @@ def show(file: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff(old: str, new: str, fmt: str) -> None:
     """What changed between two policies, as sentences a reviewer signs off. Exit 1 when they differ."""
-    from prepkit.policy.diff import diff_policies, render_diff
+    from prepkit.review.diff import diff_policies, render_diff
 
     changes = diff_policies(_load(old), _load(new))
     click.echo(render_diff(changes, _load(old), _load(new), fmt), nl=False)
@@ -91,7 +94,7 @@ def test_cmd(file: str, inputs: tuple[str, ...], limit: int, color: bool | None,
     from prepkit.detect import ModelNotInstalled
     from prepkit.io.readers import InputError
     from prepkit.keys import KeyError_
-    from prepkit.policy.dryrun import dry_run, render_text
+    from prepkit.review.dryrun import dry_run, render_text
 
     if limit < 1:
         fail("--limit must be at least 1")

@@ -2,7 +2,7 @@
 
 These are errors: a policy that fails them does not load, because each one silently weakens protection (a
 misspelled entity type is never detected, a misspelled recognizer is never disabled, a broken regex finds
-nothing). Softer findings (a rule that can never fire, a risky regex) are warnings in `prepkit.policy.lint`.
+nothing). Softer findings (a rule that can never fire, a risky regex) are warnings in `prepkit.review.lint`.
 
 The vocabulary of entity types comes from what can really detect them: Presidio's predefined recognizers for the
 policy's language, prepkit's builtin recognizers, and the policy's own YAML recognizers.

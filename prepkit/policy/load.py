@@ -29,8 +29,11 @@ class Problem:
 class PolicyError(Exception):
     """One or more problems in a policy file; str() lists them all, one per line."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], partial: LoadedPolicy | None = None):
         self.problems = problems
+        # The policy without the parts that were refused, when the rest could still be read: `policy lint` adds
+        # its warnings from it, so one pass reports everything.
+        self.partial = partial
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -181,22 +184,58 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
         _compose_lines(node, (), lines)
     if not isinstance(data, dict):
         raise PolicyError([Problem(name, 1, "(top)", "a policy must be a YAML mapping")])
+    schema: list[Problem] = []
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
-        problems = [
+        schema = [
             Problem(name, _line_for(lines, tuple(err["loc"])), dotted(err["loc"]), _pydantic_message(dict(err), _fields_at))
             for err in e.errors()
         ]
-        raise PolicyError(problems) from None
+        repaired = _without_refused(data, e) if run_checks else None
+        if repaired is None:
+            raise PolicyError(schema) from None
+        policy = repaired
     loaded = LoadedPolicy(policy, name, hashlib.sha256(raw).hexdigest(), lines)
     if run_checks:
         _import_checks()
-        problems = [
+        problems = schema + [
             Problem(name, _line_for(lines, loc), dotted(loc), msg)
             for check in _checks
             for loc, msg in check(policy, loaded)
         ]
         if problems:
-            raise PolicyError(problems)
+            raise PolicyError(problems, loaded)
     return loaded
+
+
+def _without_refused(data: dict[str, Any], error: ValidationError) -> Policy | None:
+    """The policy with every key the schema refused left out, so the checks beyond the schema still run and a
+    policy's problems all come out in one pass. None when a refused part cannot be left out (a required field, an
+    item of a list: dropping it would shift the positions later problems are reported at)."""
+    import copy
+
+    data = copy.deepcopy(data)
+    errors = error.errors()
+    for _ in range(3):  # leaving out a key can reveal another (its parent's required field): a few rounds at most
+        for err in errors:
+            if err["type"] == "missing" or not _drop(data, tuple(err["loc"])):
+                return None
+        try:
+            return Policy.model_validate(data)
+        except ValidationError as e:
+            errors = e.errors()
+    return None
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> bool:
+    node = data
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(node, dict) or not loc or loc[-1] not in node:
+        return False
+    del node[loc[-1]]
+    return True

@@ -129,14 +129,26 @@ class Mask(Operator):
             return f"masked: the {where} {p.count} characters are overwritten with “{p.chars}”{keep}"
         return f"masked: every character is overwritten with “{p.chars}”{keep}"
 
-    def carries_value(self, p: MaskParams, entity_type: str) -> str | None:
+    def _visible(self, p: MaskParams, entity_type: str) -> tuple[int, int, str]:
+        """The most characters left visible on the type's example values: (visible, total, example)."""
+        best = (0, 1, "")
         for value in entity_type_examples(entity_type):
             out = self.apply(value, entity_type, p, None)
             total = sum(c not in p.keep for c in value)
             visible = sum(a == b and a not in p.keep for a, b in zip(value, out, strict=True))
-            if total and visible * 2 > total:
-                return f"leaves {visible} of {total} characters visible (on a value like “{value}”)"
+            if total and visible / total > best[0] / best[1]:
+                best = (visible, total, value)
+        return best
+
+    def carries_value(self, p: MaskParams, entity_type: str) -> str | None:
+        visible, total, value = self._visible(p, entity_type)
+        if visible * 2 > total:  # more shown than hidden: the rest is a short guess, or a lookup
+            return f"leaves {visible} of {total} characters visible (on a value like “{value}”)"
         return None
+
+    def exposure(self, p: MaskParams, entity_type: str) -> float:
+        visible, total, _ = self._visible(p, entity_type)
+        return visible / total
 
 
 def entity_type_examples(name: str) -> tuple[str, ...]:
@@ -186,6 +198,9 @@ class Encrypt(Operator):
 
     def carries_value(self, p: Params, entity_type: str) -> str | None:
         return "is reversible: anyone holding the prepkit key recovers the value from the output"
+
+    def exposure(self, p: Params, entity_type: str) -> float:
+        return 1.0
 
 
 HIPAA_RESTRICTED_ZIP3 = frozenset({

@@ -21,6 +21,12 @@ def carries_value(operator: str, params: dict[str, Any], entity: str) -> str | N
     return op.carries_value(op.parse(params), entity)
 
 
+def exposure(operator: str, params: dict[str, Any], entity: str) -> float:
+    """How much of a value of `entity` the action's output still shows (0 to 1)."""
+    op = get_operator(operator)
+    return op.exposure(op.parse(params), entity)
+
+
 def fingerprints() -> dict[str, str]:
     """Operator name -> fingerprint: changes when the operator's code, version or the library that draws its values
     (Faker, cryptography) changes, so a cached result is never replayed by a different operator."""

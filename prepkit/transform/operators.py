@@ -76,6 +76,11 @@ class Operator(PresidioOperator):
         """Why the output can still carry the value (None when it cannot)."""
         return None
 
+    def exposure(self, p: Any, entity_type: str) -> float:
+        """How much of a value its output still shows, 0 (nothing) to 1 (all of it, or all to a key holder):
+        `policy diff` marks a change that raises it as weakening protection."""
+        return 0.0
+
     def fingerprint(self) -> str:
         return _fingerprint(type(self))
 

@@ -197,7 +197,7 @@ def create_app(cfg: ReviewConfig) -> FastAPI:
 
     @app.get("/policy/text", response_class=HTMLResponse)
     def policy_text() -> HTMLResponse:
-        from prepkit.policy.render import render
+        from prepkit.review.show import render
 
         return HTMLResponse(render(cfg.loaded, "html"))
 

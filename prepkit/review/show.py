@@ -13,70 +13,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from prepkit.entities import entity_type
 from prepkit.keys import KeyRing
 from prepkit.policy.checks import DEFAULT_ACTION, active_recognizers, builtin_descriptions
 from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action, Policy, RecognizerSpec, When
 from prepkit.sinks.finetune import describe_filters
+from prepkit.transform.catalog import describe_action
 
 DEMO_KEY = KeyRing.from_bytes(b"prepkit-policy-show-demo-key-v1!", "demo key (policy show)")
-
-# What each entity type means, for readers who do not know Presidio's names.
-DESCRIPTIONS: dict[str, str] = {
-    "PERSON": "a person's name",
-    "EMAIL_ADDRESS": "an e-mail address",
-    "PHONE_NUMBER": "a telephone or fax number",
-    "CREDIT_CARD": "a payment card number (PAN), checked with the Luhn checksum",
-    "IBAN_CODE": "an international bank account number (IBAN), checksum-validated",
-    "US_SSN": "a US Social Security number",
-    "US_BANK_NUMBER": "a US bank account number",
-    "US_PASSPORT": "a US passport number",
-    "US_DRIVER_LICENSE": "a US driver's licence number",
-    "US_ITIN": "a US individual taxpayer identification number",
-    "IP_ADDRESS": "an IPv4 or IPv6 address",
-    "LOCATION": "a place: street address, city, region or country",
-    "DATE_TIME": "a date or time (birth, admission, discharge, death dates...)",
-    "NRP": "a nationality, religious or political group",
-    "ORGANIZATION": "an organization's name",
-    "URL": "a web address",
-    "MEDICAL_LICENSE": "a US medical licence (DEA) number",
-    "UK_NHS": "a UK NHS number",
-    "CRYPTO": "a cryptocurrency wallet address",
-    "MAC_ADDRESS": "a network device (MAC) address",
-    "UUID": "a universally unique identifier",
-}
-
-# Made-up example values (reserved ranges, test numbers), several where the operator treats them differently.
-EXAMPLES: dict[str, list[str]] = {
-    "PERSON": ["Maria Jensen"],
-    "EMAIL_ADDRESS": ["maria.jensen@example.com"],
-    "PHONE_NUMBER": ["+1 212-555-0187"],
-    "CREDIT_CARD": ["4111 1111 1111 1111"],
-    "IBAN_CODE": ["DE89 3704 0044 0532 0130 00"],
-    "US_SSN": ["078-05-1120"],
-    "US_BANK_NUMBER": ["000123456789"],
-    "US_PASSPORT": ["912803456"],
-    "US_DRIVER_LICENSE": ["D1234567"],
-    "US_ITIN": ["912-70-1234"],
-    "IP_ADDRESS": ["192.0.2.17"],
-    "LOCATION": ["12 Harbour Street, Leeds"],
-    "DATE_TIME": ["14 March 1961"],
-    "NRP": ["Norwegian"],
-    "ORGANIZATION": ["Acme Logistics"],
-    "URL": ["https://example.org/patients/4711"],
-    "MEDICAL_LICENSE": ["BJ1234563"],
-    "UK_NHS": ["401 023 2137"],
-    "CRYPTO": ["1BoatSLRHtKNngkdXEeobR76b53LETtpyT"],
-    "MAC_ADDRESS": ["00:1A:2B:3C:4D:5E"],
-    "UUID": ["123e4567-e89b-12d3-a456-426614174000"],
-    "AGE": ["42", "93"],
-    "ZIP_CODE": ["10027", "03601"],
-    "TITLE": ["Dr."],
-    "MEDICAL_RECORD_NUMBER": ["MRN-0048213"],
-    "NPI": ["1234567893"],
-    "HEALTH_PLAN_NUMBER": ["XGH4471902"],
-    "ACCOUNT_NUMBER": ["00412-7781-3"],
-}
 
 ROUTES = {
     "finetune": "goes to the fine-tuning dataset",
@@ -106,7 +51,7 @@ def describe(loaded: LoadedPolicy) -> dict[str, Any]:
         values = _examples(e, specs.get(e, []))
         entities.append({
             "entity": e,
-            "meaning": DESCRIPTIONS.get(e) or builtin.get(e) or _custom_meaning(specs.get(e, [])),
+            "meaning": entity_type(e).meaning or builtin.get(e) or _custom_meaning(specs.get(e, [])),
             "found_by": by_entity.get(e, []),
             "custom_recognizers": [_spec_dict(s) for s in specs.get(e, [])],
             "threshold": det.threshold(e),
@@ -114,7 +59,7 @@ def describe(loaded: LoadedPolicy) -> dict[str, Any]:
             "action_source": e if e in p.actions else (DEFAULT_ACTION if DEFAULT_ACTION in p.actions else "builtin"),
             "does": action_sentence(action, e),
             "examples": [{"before": v, "after": _apply(transformer, e, v)} for v in values],
-            "record_goes": _route_for(p, e),
+            "record_goes": route_for(p, e),
         })
     rules = [{"n": i + 1, "name": r.name, "when": conditions(r.when), "route": r.route, "labels": list(r.labels),
               "reason": r.reason, "sentence": rule_sentence(r.when, r.route, r.labels, r.reason)}
@@ -161,7 +106,7 @@ def _apply(transformer: Any, entity: str, value: str) -> str:
         return f"(operator failed: {type(e).__name__})"
 
 
-def _route_for(p: Policy, entity: str) -> dict[str, Any]:
+def route_for(p: Policy, entity: str) -> dict[str, Any]:
     """Where a plain record (no source pattern, document type or date matched) holding one finding of `entity`
     goes once verified clean: the policy's real routing evaluated on that record."""
     from prepkit.records import Finding, Record, Segment, Verification
@@ -173,7 +118,7 @@ def _route_for(p: Policy, entity: str) -> dict[str, Any]:
 
 
 def _route_phrase(r: dict[str, Any]) -> str:
-    lab = f" with the label{'s' if len(r['labels']) > 1 else ''} {_join(r['labels'], 'and')}" if r["labels"] else ""
+    lab = f" with the label{'s' if len(r['labels']) > 1 else ''} {join_words(r['labels'], 'and')}" if r["labels"] else ""
     by = f"rule “{r['rule']}”" if r["rule"] else "the default route"
     return f"{ROUTES[r['route']]}{lab}, by {by}"
 
@@ -188,8 +133,8 @@ def _spec_dict(s: RecognizerSpec) -> dict[str, Any]:
 
 
 def _examples(entity: str, specs: list[RecognizerSpec]) -> list[str]:
-    if entity in EXAMPLES:
-        return EXAMPLES[entity]
+    if entity_type(entity).examples:
+        return list(entity_type(entity).examples)
     for s in specs:
         if s.deny_list:
             return [s.deny_list[0]]
@@ -280,53 +225,11 @@ def _gen_in(items: list[Any]) -> str:
 
 # --------------------------------------------------------------------------------------------------- sentences
 def action_sentence(action: Action, entity: str) -> str:
-    op, prm = action.operator, action.params
-    if op == "redact":
-        return f"replaced by the fixed text `{prm['text']}`" if prm.get("text") else "removed from the text"
-    if op == "replace":
-        t = prm.get("template", "<{entity_type}_{n}>")
-        return (f"replaced by a numbered placeholder `{t}`; the same value gets the same number within a record, "
-                "so the text still reads coherently")
-    if op == "mask":
-        ch = prm.get("chars", "*")
-        keep = f", separators “{prm['keep']}” left visible" if prm.get("keep") else ""
-        if "count" in prm:
-            where = "last" if prm.get("from_end") else "first"
-            return f"masked: the {where} {prm['count']} characters are overwritten with “{ch}”{keep}"
-        return f"masked: every character is overwritten with “{ch}”{keep}"
-    if op == "hash":
-        pre = f", prefixed “{prm['prefix']}”" if prm.get("prefix") else ""
-        return (f"replaced by a keyed hash (HMAC-SHA256, {prm.get('length', 16)} hex characters{pre}): the same "
-                "value always gives the same code, and it cannot be reversed or dictionary-attacked without the key")
-    if op == "encrypt":
-        return ("encrypted (AES-SIV) in place: only holders of the prepkit key can recover it, with "
-                "`prepkit reidentify`; this is pseudonymisation, so the result is still personal data")
-    if op == "synthesize":
-        extra = ""
-        if prm.get("keep_domain"):
-            extra += ", keeping the e-mail domain"
-        if prm.get("date_shift_days"):
-            extra += f", dates shifted by up to {prm['date_shift_days']} days"
-        if prm.get("locale"):
-            extra += f", in the {prm['locale']} locale"
-        return ("replaced by a realistic fake value; the same real value always gets the same fake one (keyed), "
-                f"so a person stays one person across a conversation{extra}")
-    if op == "generalize":
-        kind = prm.get("kind") or {"DATE_TIME": "date", "ZIP_CODE": "zip", "AGE": "age"}.get(entity)
-        if kind == "date":
-            return f"generalized: a calendar date is reduced to its {prm.get('granularity', 'year')}"
-        if kind == "zip":
-            return ("generalized: a ZIP code is reduced to its first 3 digits; the 3-digit areas of 20,000 people "
-                    "or fewer become 000")
-        if kind == "age":
-            return (f"generalized: an age becomes a {prm.get('band', 10)}-year band; every age over 89 becomes "
-                    "“90+”")
-        return "generalized where prepkit knows how (dates, ZIP codes, ages); other values are hidden"
-    args = ", ".join(f"{k}={v!r}" for k, v in sorted(prm.items()))
-    return f"transformed by operator {op}" + (f" ({args})" if args else "")
+    """The operator's own description of what it does to a value of `entity`."""
+    return describe_action(action.operator, action.params, entity)
 
 
-def _join(items: list[str], word: str = "or") -> str:
+def join_words(items: list[str], word: str = "or") -> str:
     items = [str(x) for x in items]
     if len(items) <= 1:
         return "".join(items)
@@ -340,10 +243,10 @@ def conditions(w: When) -> list[str]:
     elif w.error is False:
         out.append("its processing succeeded")
     if w.any_entity is not None:
-        out.append(f"it contains {_join(w.any_entity)}" if len(w.any_entity) < 2
-                   else f"it contains any of {_join(w.any_entity)}")
+        out.append(f"it contains {join_words(w.any_entity)}" if len(w.any_entity) < 2
+                   else f"it contains any of {join_words(w.any_entity)}")
     if w.all_entities is not None:
-        out.append(f"it contains all of {_join(w.all_entities, 'and')}")
+        out.append(f"it contains all of {join_words(w.all_entities, 'and')}")
     if w.no_entities is True:
         out.append("no personal data was found in it")
     elif w.no_entities is False:
@@ -354,13 +257,13 @@ def conditions(w: When) -> list[str]:
     if w.max_score_at_least is not None:
         out.append(f"some finding has a confidence of at least {w.max_score_at_least}")
     if w.source is not None:
-        out.append(f"its source file matches {_join(w.source)}")
+        out.append(f"its source file matches {join_words(w.source)}")
     if w.kind is not None:
         out.append(f"it is a {w.kind} record")
     if w.doc_type is not None:
-        out.append(f"its document type is {_join(w.doc_type)}")
+        out.append(f"its document type is {join_words(w.doc_type)}")
     for k, v in (w.field_equals or {}).items():
-        out.append(f"its field “{k}” is {_join(v) if isinstance(v, list) else v}")
+        out.append(f"its field “{k}” is {join_words(v) if isinstance(v, list) else v}")
     if w.updated_within_days is not None:
         out.append(f"it was updated within the last {w.updated_within_days} days")
     if w.updated_before is not None:
@@ -375,10 +278,10 @@ def conditions(w: When) -> list[str]:
 def rule_sentence(w: When | None, route: str, labels: list[str], reason: str) -> str:
     conds = conditions(w) if w is not None else []
     if conds:
-        lead = "If " + _join(conds, "and") + ", the record "
+        lead = "If " + join_words(conds, "and") + ", the record "
     else:
         lead = "Every record " if w is not None else "Otherwise the record "
-    lab = f" with the access label{'s' if len(labels) > 1 else ''} {_join(labels, 'and')}" if labels else ""
+    lab = f" with the access label{'s' if len(labels) > 1 else ''} {join_words(labels, 'and')}" if labels else ""
     return f"{lead}{ROUTES[route]}{lab}. Why: {reason}"
 
 

@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from prepkit.entities import entity_type
 from prepkit.policy.load import LoadedPolicy
-from prepkit.policy.model import Policy, RecognizerSpec, Rule
-from prepkit.policy.render import DESCRIPTIONS, action_sentence, rule_sentence
+from prepkit.policy.model import Action, Policy, RecognizerSpec, Rule
+from prepkit.review.show import action_sentence, conditions, rule_sentence
+from prepkit.transform.catalog import exposure
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
                           not db.builtin_recognizers))
     for e in db.entities:
         if e not in da.entities:
-            meaning = DESCRIPTIONS.get(e)
+            meaning = entity_type(e).meaning
             out.append(Change("detection", "added", e, f"{e}{f' ({meaning})' if meaning else ''} is now detected."))
     for e in da.entities:
         if e not in db.entities:
@@ -167,12 +169,21 @@ def _actions(a: Policy, b: Policy) -> list[Change]:
         x, y = a.action_for(e), b.action_for(e)
         if (x.operator, x.params) != (y.operator, y.params):
             what = "Types without an action of their own (DEFAULT)" if e == "DEFAULT" else e
-            out.append(Change("actions", "changed", e, f"{what}: now {action_sentence(y, e)} "
-                              f"(was: {action_sentence(x, e)})."))
+            now, was = action_sentence(y, e), action_sentence(x, e)
+            if now == was:  # a parameter the sentence does not mention: name it rather than print one text twice
+                now += f" ({_params(y)})"
+                was += f" ({_params(x)})"
+            more = exposure(y.operator, y.params, e) > exposure(x.operator, x.params, e)
+            warn = " More of each value stays readable." if more else ""
+            out.append(Change("actions", "changed", e, f"{what}: now {now} (was: {was}).{warn}", more))
     for e in b.detection.entities:
         if e not in a.detection.entities:
             out.append(Change("actions", "added", e, f"{e}: {action_sentence(b.action_for(e), e)}."))
     return out
+
+
+def _params(action: Action) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(action.params.items())) or "no parameters"
 
 
 def _routing(a: Policy, b: Policy) -> list[Change]:
@@ -216,8 +227,6 @@ def _routing(a: Policy, b: Policy) -> list[Change]:
 
 
 def _conds(r: Rule) -> str:
-    from prepkit.policy.render import conditions
-
     return " and ".join(conditions(r.when)) or "every record"
 
 

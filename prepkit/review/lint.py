@@ -12,9 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from prepkit.policy.checks import ANY_ENTITY, DEFAULT_ACTION, active_recognizers, max_scores, with_context
+from prepkit.entities import CORE_TYPES
+from prepkit.policy.checks import (
+    ANY_ENTITY,
+    DEFAULT_ACTION,
+    active_recognizers,
+    builtin_recognizers,
+    max_scores,
+    recognizers,
+    with_context,
+)
 from prepkit.policy.load import PolicyError, dotted, load_policy
 from prepkit.policy.model import Policy, When
+from prepkit.review.show import join_words, route_for
+from prepkit.transform.catalog import carries_value
 
 Severity = Literal["error", "warning"]
 
@@ -38,13 +49,20 @@ class LintProblem:
 
 
 def lint_file(path: str | Path) -> list[LintProblem]:
+    """Errors and warnings together, in one pass: schema errors, unknown names, and the warnings of whatever
+    could still be read."""
+    errors: list[LintProblem] = []
     try:
         loaded = load_policy(path)
     except PolicyError as e:
-        return sorted((LintProblem(p.file, p.line, p.path, p.message) for p in e.problems), key=lambda p: p.line)
+        errors = [LintProblem(p.file, p.line, p.path, p.message) for p in e.problems]
+        if e.partial is None:
+            return sorted(errors, key=lambda p: p.line)
+        loaded = e.partial
+    taken = {p.path for p in errors}
     found = [LintProblem(loaded.path, loaded.line_of(loc), dotted(loc), msg, "warning")
-             for loc, msg in warnings(loaded.policy)]
-    return sorted(found, key=lambda p: p.line)
+             for loc, msg in warnings(loaded.policy) if dotted(loc) not in taken]
+    return sorted(errors + found, key=lambda p: p.line)
 
 
 def warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
@@ -52,6 +70,58 @@ def warnings(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
     out += _detection_warnings(policy)
     out += _action_warnings(policy)
     out += _routing_warnings(policy)
+    out += finetune_leaks(policy)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- fine-tuning
+# Text routed to fine-tuning ends up in model weights, where it cannot be taken back: a core identifier must be
+# found there, and replaced by something that no longer carries it.
+_SURE = 0.95  # a threshold this high lets through everything a recognizer is not certain of
+
+
+def finetune_leaks(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
+    det = policy.detection
+    feeds = [f"rule {r.name!r}" for r in policy.routing.rules if r.route == "finetune"]
+    if policy.routing.default.route == "finetune":
+        feeds.append("the default route")
+    if not feeds:
+        return []
+    via = f"records can reach finetune ({join_words(feeds, 'and')})"
+    out: list[tuple[tuple[Any, ...], str]] = []
+    core = [t for t in CORE_TYPES if t in det.entities]
+    missing = [t for t in CORE_TYPES if t not in det.entities]
+    if missing:
+        out.append((("detection", "entities"), f"{join_words(missing, 'and')} {'is' if len(missing) == 1 else 'are'} "
+                    f"not detected, yet {via}: such values would be trained into the model unchanged"))
+    every = recognizers(policy)
+    for i, name in enumerate(det.disabled_recognizers):
+        lost = [t for t in every.get(name, ()) if t in core]
+        if lost:
+            out.append((("detection", "disabled_recognizers", i), f"turning off {name} stops it finding "
+                        f"{join_words(lost, 'and')}, yet {via}: what only it finds is trained into the model"))
+    if not det.builtin_recognizers:
+        lost = sorted({t for ents in builtin_recognizers(det.language).values() for t in ents if t in core})
+        if lost:
+            out.append((("detection", "builtin_recognizers"), f"prepkit's builtin recognizers are off, so fewer "
+                        f"{join_words(lost, 'and')} values are found, yet {via}"))
+    strict: dict[tuple[Any, ...], list[str]] = {}
+    for e in core:
+        if det.threshold(e) >= _SURE:
+            where: tuple[Any, ...] = ("detection", "thresholds", e) if e in det.thresholds else (
+                "detection", "default_threshold")
+            strict.setdefault(where, []).append(e)
+    for where, types in strict.items():
+        t = det.threshold(types[0])
+        out.append((where, f"a threshold of {t} counts only findings scored {t} or more, so most "
+                    f"{join_words(types, 'and')} values pass undetected, yet {via}"))
+    for e in core:
+        action = policy.action_for(e)
+        why = carries_value(action.operator, action.params, e)
+        if why and route_for(policy, e)["route"] == "finetune":
+            key = e if e in policy.actions else DEFAULT_ACTION
+            out.append((("actions", key), f"a record holding {e} goes to finetune, and operator {action.operator} "
+                        f"{why}: the value can still be read from the training data"))
     return out
 
 
