@@ -93,3 +93,8 @@ def test_fingerprints_name_every_operator_and_cover_the_library_that_draws_value
     assert len(set(fp.values())) == len(fp)
     assert fp == fingerprints()
     assert "faker" in type(next(op for op in operators() if op.name == "synthesize")).libraries
+
+
+def test_operators_are_subclasses_of_presidios_operator() -> None:
+    for op in operators():
+        assert issubclass(type(op), PresidioOperator)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from prepkit.transform import builtin, synth  # noqa: F401  (registers the operators)
-from prepkit.transform.operators import Operator, get_operator, operator_names
+from prepkit.transform.operators import Operator, get_operator, operator_classes, operator_names
+
+__all__ = ["carries_value", "describe_action", "exposure", "fingerprints", "operator_classes", "operators"]
 
 
 def describe_action(operator: str, params: dict[str, Any], entity: str) -> str:

@@ -5,8 +5,10 @@ language what it does (`describe`, the sentence `policy show` and `policy diff` 
 still carry the value (`carries_value`, read by `policy lint`), and a `fingerprint` for the result cache (it
 changes when the operator's code, version or the library drawing its values changes).
 
-They are real Presidio operators (`operate`, `validate`, `operator_name`, `operator_type`), so a Presidio user
-can add them to an `AnonymizerEngine` (see `prepkit.transform.presidio`). Under Presidio they are named
+They implement Presidio's operator contract (`operate`, `validate`, `operator_name`, `operator_type`), so a
+Presidio user can add them to an `AnonymizerEngine` (see `prepkit.transform.presidio`, which also registers them as
+subclasses of `presidio_anonymizer.operators.Operator`: importing presidio-anonymizer imports presidio-analyzer and
+spaCy, which loading a policy must not pay for). Under Presidio they are named
 `prepkit_<name>` so they never replace Presidio's own `mask`, `hash` or `encrypt` in someone's engine. prepkit's
 `Transformer` calls `apply` itself rather than going through `AnonymizerEngine.anonymize`: the engine replaces
 spans from the end of the text backwards and drops a span contained in another, while prepkit numbers
@@ -21,9 +23,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
 
-from presidio_anonymizer.entities import InvalidParamError
-from presidio_anonymizer.operators import Operator as PresidioOperator
-from presidio_anonymizer.operators import OperatorType
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from prepkit.transform.context import DocContext
@@ -43,7 +42,7 @@ class Params(BaseModel):
         return set(self.model_fields_set)
 
 
-class Operator(PresidioOperator):
+class Operator:
     name: ClassVar[str]
     Params: ClassVar[type[Params]] = Params
     version: ClassVar[int] = 1  # bump when the same value and key give another output
@@ -82,13 +81,15 @@ class Operator(PresidioOperator):
         return 0.0
 
     def fingerprint(self) -> str:
-        return _fingerprint(type(self))
+        return _fingerprint(self.name, self.version, self.libraries)
 
     # --- Presidio's Operator contract ------------------------------------------------------------------------------
     def operator_name(self) -> str:
         return f"prepkit_{self.name}"
 
-    def operator_type(self) -> OperatorType:
+    def operator_type(self) -> Any:
+        from presidio_anonymizer.operators import OperatorType
+
         return OperatorType.Anonymize
 
     def validate(self, params: dict[str, Any] | None = None) -> None:
@@ -98,6 +99,8 @@ class Operator(PresidioOperator):
             found.append((CONTEXT, "prepkit operators need the document's context: params={'context': "
                                    "prepkit.transform.presidio.document_context(keyring, text, results)}"))
         if found:
+            from presidio_anonymizer.entities import InvalidParamError
+
             raise InvalidParamError("; ".join(f"{self.operator_name()}.{k or 'operator'}: {m}" for k, m in found))
 
     def operate(self, text: str, params: dict[str, Any] | None = None) -> str:
@@ -145,10 +148,10 @@ def _transform_source() -> str:
 
 
 @cache
-def _fingerprint(cls: type[Operator]) -> str:
-    parts = [cls.name, f"v{cls.version}", _transform_source()]
-    parts += [f"{lib}={version(lib)}" for lib in cls.libraries]
-    return f"{cls.name}/v{cls.version}/" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+def _fingerprint(name: str, version_: int, libraries: tuple[str, ...]) -> str:
+    parts = [name, f"v{version_}", _transform_source()]
+    parts += [f"{lib}={version(lib)}" for lib in libraries]
+    return f"{name}/v{version_}/" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 _registry: dict[str, Operator] = {}

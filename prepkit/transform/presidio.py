@@ -16,9 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from presidio_anonymizer.operators import Operator as PresidioOperator
+
 from prepkit.keys import KeyRing
-from prepkit.transform.catalog import operators
+from prepkit.transform.catalog import operator_classes, operators
 from prepkit.transform.context import DocContext, Keys, Shared
+
+for _cls in operator_classes():
+    PresidioOperator.register(_cls)  # Presidio's Operator is an ABC: prepkit's operators are its subclasses
 
 
 class _Engine(Protocol):
