@@ -34,9 +34,14 @@ def lint(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     author likely meant, or let personal data reach fine-tuning. Exit 1 when there is an error (or, with
     --strict, any warning), 0 otherwise.
     """
+    from prepkit.policy.load import PolicyRefused
     from prepkit.review.lint import lint_file
 
-    problems = [p for f in files for p in lint_file(f)]
+    try:
+        problems = [p for f in files for p in lint_file(f)]
+    except PolicyRefused as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_ERROR)
     if fmt == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from prepkit.policy.model import Policy
+from prepkit.policy.safe_yaml import YamlLimitError, load_guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,10 @@ class PolicyError(Exception):
         # its warnings from it, so one pass reports everything.
         self.partial = partial
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class PolicyRefused(PolicyError):
+    """The file is refused before it is read as a policy (an alias bomb, absurd nesting): nothing to lint."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +173,9 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
     except UnicodeDecodeError as e:
         raise PolicyError([Problem(name, 1, "(file)", f"not UTF-8 (byte {e.start})")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data, duplicates = load_guarded(text)
+    except YamlLimitError as e:
+        raise PolicyRefused([Problem(name, e.line, e.path, e.message)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -179,6 +185,8 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
             # An unclosed bracket or quote is reported where parsing gave up; name where it was opened too.
             msg += f" ({ctx} started on line {ctx_mark.line + 1})"
         raise PolicyError([Problem(name, line, "(yaml)", msg)]) from None
+    if duplicates:
+        raise PolicyError([Problem(name, line, path, msg) for line, path, msg in duplicates])
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _compose_lines(node, (), lines)

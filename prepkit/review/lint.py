@@ -22,7 +22,7 @@ from prepkit.policy.checks import (
     recognizers,
     with_context,
 )
-from prepkit.policy.load import PolicyError, dotted, load_policy
+from prepkit.policy.load import PolicyError, PolicyRefused, dotted, load_policy
 from prepkit.policy.model import Policy, When
 from prepkit.review.show import join_words, route_for
 from prepkit.transform.catalog import carries_value
@@ -54,6 +54,8 @@ def lint_file(path: str | Path) -> list[LintProblem]:
     errors: list[LintProblem] = []
     try:
         loaded = load_policy(path)
+    except PolicyRefused:
+        raise  # not a policy problem to list but a file refused outright: the CLI exits 2
     except PolicyError as e:
         errors = [LintProblem(p.file, p.line, p.path, p.message) for p in e.problems]
         if e.partial is None:
