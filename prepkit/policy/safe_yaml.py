@@ -31,15 +31,16 @@ def _prescan(text: str) -> None:
     """Walk the parser's event stream (a state machine, no recursion) to bound depth and size before composing."""
     depth = 0
     for n, ev in enumerate(yaml.parse(text, Loader=yaml.SafeLoader), 1):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else 1
         if isinstance(ev, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlLimitError(ev.start_mark.line + 1, "(yaml)",
+                raise YamlLimitError(line, "(yaml)",
                                      f"nested more than {MAX_DEPTH} levels deep; a policy needs far fewer")
         elif isinstance(ev, yaml.CollectionEndEvent):
             depth -= 1
         if n > MAX_EVENTS:
-            raise YamlLimitError(ev.start_mark.line + 1, "(yaml)",
+            raise YamlLimitError(line, "(yaml)",
                                  f"more than {MAX_EVENTS} YAML nodes; a policy needs far fewer")
 
 
