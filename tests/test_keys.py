@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from prepkit.cli import main
-from prepkit.keys import KeyError_, KeyRing, load_keyring
+from prepkit.keys import KeyError_, KeyRing, load_keyring, write_key_file
 from prepkit.policy import load_policy
 from prepkit.records import Finding, Record, Segment
 from prepkit.transform import Transformer
+from tests.conftest import fixed_key
 
 POLICY = """
 version: 1
@@ -46,13 +47,13 @@ def test_keygen_writes_0600_refuses_overwrite_never_prints_key(tmp_path: Path, r
 
 def test_environment_wins_and_errors_never_show_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a.key", tmp_path / "b.key"
-    a.write_text("11" * 32)
-    b.write_text("22" * 32)
+    a.write_text(fixed_key("11"))
+    b.write_text(fixed_key("22"))
     monkeypatch.delenv("PREPKIT_KEY", raising=False)
     monkeypatch.setenv("PREPKIT_KEY_FILE", str(a))
     ring = load_keyring(str(b))
-    assert ring is not None and ring.master == bytes.fromhex("11" * 32)
-    assert "11" * 32 not in repr(Transformer(_policy(tmp_path), ring).shared.keys)
+    assert ring is not None and ring.master == bytes.fromhex(fixed_key("11"))
+    assert fixed_key("11") not in repr(Transformer(_policy(tmp_path), ring).shared.keys)
     monkeypatch.delenv("PREPKIT_KEY_FILE")
     monkeypatch.setenv("PREPKIT_KEY", "short")
     with pytest.raises(KeyError_) as e:
@@ -81,7 +82,7 @@ def _encrypted_jsonl(tmp_path: Path, key: KeyRing) -> tuple[Path, list[str]]:
 
 def test_reidentify_reverses_tokens_with_the_key(tmp_path: Path, runner: CliRunner) -> None:
     kf = tmp_path / "k.key"
-    kf.write_text("ab" * 32)
+    kf.write_text(fixed_key("ab"))
     f, originals = _encrypted_jsonl(tmp_path, KeyRing.from_file(kf))
     assert "Maria" not in f.read_text()
     res = runner.invoke(main, ["reidentify", "--key-file", str(kf), str(f)])
@@ -100,14 +101,14 @@ def test_reidentify_reverses_tokens_with_the_key(tmp_path: Path, runner: CliRunn
 
 def test_reidentify_refuses_without_or_with_wrong_key(tmp_path: Path, runner: CliRunner) -> None:
     kf, other = tmp_path / "k.key", tmp_path / "other.key"
-    kf.write_text("ab" * 32)
-    other.write_text("cd" * 32)
+    kf.write_text(fixed_key("ab"))
+    other.write_text(fixed_key("cd"))
     f, _ = _encrypted_jsonl(tmp_path, KeyRing.from_file(kf))
     res = runner.invoke(main, ["reidentify", str(f)])
     assert res.exit_code == 2 and "no key" in res.output and "Maria" not in res.output
     res = runner.invoke(main, ["reidentify", "--key-file", str(other), str(f)])
     assert res.exit_code == 2 and "line 1" in res.output and KeyRing.from_file(kf).key_id in res.output
-    assert "Maria" not in res.output and "cd" * 32 not in res.output
+    assert "Maria" not in res.output and fixed_key("cd") not in res.output
     res = runner.invoke(main, ["reidentify", "--key-file", str(tmp_path / "missing.key"), str(f)])
     assert res.exit_code == 2 and "does not exist" in res.output
     tampered = tmp_path / "tampered.jsonl"
@@ -118,3 +119,52 @@ def test_reidentify_refuses_without_or_with_wrong_key(tmp_path: Path, runner: Cl
     out = tmp_path / "plain.jsonl"
     res = runner.invoke(main, ["reidentify", "--key-file", str(kf), "--out", str(out), str(tampered)])
     assert res.exit_code == 2 and "line 2" in res.output and not os.path.exists(out)  # nothing half-written
+
+
+# -- malformed and weak keys are refused (issue 15) ---------------------------------------------------------
+ED25519_PUB = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVkZXhhbXBsZWtleWZvcnByZXBraXR0ZXN0aW5nb25seQ "
+               "anna@laptop\n")
+SCRIPT = "#!/bin/sh\necho deploying\nexport PATH=/usr/local/bin:$PATH\nrm -rf /tmp/build && make all\n"
+PEM_PUB = ("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+           "-----END PUBLIC KEY-----\n")
+
+
+@pytest.mark.parametrize("text", [ED25519_PUB, SCRIPT, PEM_PUB, "7f 7f 7f", "not a key at all"])
+def test_a_file_that_is_not_a_key_is_refused(tmp_path: Path, text: str) -> None:
+    kf = tmp_path / "master.key"
+    kf.write_text(text)
+    with pytest.raises(KeyError_, match="not a prepkit key") as err:
+        KeyRing.from_file(kf)
+    assert str(kf) in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["aaaaaaaaaaaaaaaaaaaaaaaa", "00" * 32, "7f" * 32,
+                                   "0123456789abcdef" * 4, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="])
+def test_low_entropy_keys_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.delenv("PREPKIT_KEY_FILE", raising=False)
+    monkeypatch.setenv("PREPKIT_KEY", value)
+    with pytest.raises(KeyError_, match="not random|too short") as err:
+        load_keyring()
+    assert value not in str(err.value) and "PREPKIT_KEY" in str(err.value)
+
+
+def test_weak_key_refused_by_run_with_exit_2(tmp_path: Path, runner: CliRunner) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "hello"}\n')
+    (tmp_path / "p.yaml").write_text(POLICY)
+    res = runner.invoke(main, ["run", "-p", str(tmp_path / "p.yaml"), "-i", str(data), "-o", str(tmp_path / "o")],
+                        env={"PREPKIT_KEY": "00" * 32})
+    assert res.exit_code == 2 and "not random" in res.output and "Traceback" not in res.output
+
+
+def test_generated_keys_and_base64_keys_are_accepted(tmp_path: Path) -> None:
+    import base64
+    import secrets
+
+    kf = write_key_file(tmp_path / "k.key")
+    assert len(KeyRing.from_file(kf).master) == 32
+    raw = secrets.token_bytes(32)
+    for text in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex().upper()):
+        kf2 = tmp_path / "b.key"
+        kf2.write_text(text + "\n")
+        assert KeyRing.from_file(kf2).master == raw

@@ -17,6 +17,8 @@ from prepkit.records import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # works whether or not tests/ is a package
 from test_rag_store import BOTH, KEY, PAYROLL, POLICY, VPN, result  # noqa: E402
 
+from tests.conftest import fixed_key  # noqa: E402
+
 EMAIL = "jane.roe@example.com"
 
 
@@ -80,7 +82,7 @@ def test_question_is_audited_only_when_the_policy_allows(run_dir, tmp_path: Path
 
 def test_wrong_key_and_missing_store_exit_2_without_traceback(run_dir, tmp_path: Path):
     out, _ = run_dir
-    r = CliRunner().invoke(main, ["rag", "query", str(out), "q", "--role", "hr"], env={"PREPKIT_KEY": "01" * 32})
+    r = CliRunner().invoke(main, ["rag", "query", str(out), "q", "--role", "hr"], env={"PREPKIT_KEY": fixed_key("01")})
     assert r.exit_code == 2 and "wrong key" in r.output and "store.db" in r.output
     assert "Traceback" not in r.output
     r = cli("rag", "query", str(tmp_path / "nothing"), "q", "--role", "hr")

@@ -15,8 +15,9 @@ from prepkit.rag import RagWriter, StoreError, forget, open_store, run_query
 from prepkit.rag.store import STORE_FILE
 from prepkit.records import Applied, Decision, Record, Result, Route, Segment, Transformed, Verification
 from prepkit.transform.subjects import subject_hash
+from tests.conftest import TEST_KEY
 
-KEY = KeyRing.from_bytes(bytes.fromhex("7f" * 32), "test")
+KEY = KeyRing.from_bytes(bytes.fromhex(TEST_KEY), "test")
 
 POLICY = """\
 version: 1
