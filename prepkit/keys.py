@@ -35,7 +35,7 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 MIN_KEY_BYTES = 16
 
 
-def _strict_decode(s: str) -> bytes | None:
+def strict_decode(s: str) -> bytes | None:
     """The bytes of one hex or base64 (standard or URL-safe) string, or None. Strict on purpose: the lenient
     decoders skip characters they do not know, which turned a shell script or an SSH .pub file into a "key"."""
     if _HEX.fullmatch(s) and len(s) % 2 == 0:
@@ -65,7 +65,7 @@ def weak_key_reason(key: bytes) -> str | None:
 
 def _decode(raw: str, where: str) -> bytes:
     s = raw.strip()
-    key = _strict_decode(s)
+    key = strict_decode(s)
     if key is None:
         raise KeyError_(f"{where}: not a prepkit key: expected one line of hex or base64 (at least "
                         f"{MIN_KEY_BYTES} random bytes); make one with `prepkit keygen FILE`")

@@ -27,6 +27,7 @@ from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
 from prepkit.records import Decision, Record, Rejected, Result, Route
 from prepkit.report import ReportNotes
+from prepkit.runlock import RunLock
 from prepkit.sinks.files import ensure_private_dir, write_json
 from prepkit.sinks.finetune import FinetuneWriter
 from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
@@ -89,6 +90,12 @@ def _batches(items: Iterable[Record | Rejected], size: int,
 # -- the run ----------------------------------------------------------------------------------------------
 def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         progress: Callable[[int], None] | None = None) -> RunOutcome:
+    with RunLock() as lock:
+        return _run(cfg, lock, keyring=keyring, progress=progress)
+
+
+def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
+         progress: Callable[[int], None] | None = None) -> RunOutcome:
     started = time.monotonic()
     loaded = load_policy(cfg.policy)
     policy = loaded.policy
@@ -110,6 +117,7 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         raise InputError(f"{cfg.out}: nothing to resume (no {CACHE_DIR}/ from an earlier run with the cache on); "
                          "run without --resume")
     out = ensure_private_dir(Path(cfg.out))
+    lock.acquire(out)  # before touching anything in OUT, temp files of a live run included
     clean_stale_temp_files(out)  # half-written files of a killed run
     run_id = uuid.uuid4().hex[:16]
     versions = _versions(loaded, cfg.spacy_model)

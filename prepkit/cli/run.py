@@ -16,6 +16,7 @@ from prepkit.run_warnings import EXIT_FAIL_ON, FAIL_ON, failed_conditions, warni
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from prepkit.audit import AuditError
     from prepkit.cache import CacheError
     from prepkit.detect import ModelNotInstalled
     from prepkit.embed import EmbedderError
@@ -23,10 +24,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from prepkit.keys import KeyError_
     from prepkit.policy import PolicyError
     from prepkit.rag import StoreError
+    from prepkit.runlock import RunLocked
     from prepkit.runner import StrictInputError
 
     return (PolicyError, InputError, KeyError_, ModelNotInstalled, StrictInputError, CacheError, StoreError,
-            EmbedderError)
+            EmbedderError, RunLocked, AuditError)
 
 
 @main.command()
@@ -111,6 +113,11 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
             outcome = do_run(cfg)
     except _user_errors() as e:
         fail(str(e))
+    except OSError as e:
+        fail(_os_error(e, out))
+    except _database_write_errors() as e:
+        fail(f"{out}: a database write failed ({type(e).__name__}); the disk may be full: free space and re-run "
+             "with --resume to continue")
     s = outcome.summary
     warnings = warnings_for(s, out=str(outcome.out_dir), cache=not no_cache)
     failed = failed_conditions(s, fail_on)
@@ -155,6 +162,27 @@ def _refuse_policy_change(out: Path, policy: str) -> None:
              f"{now['sha256'][:12]}); its RAG store and outputs would mix records of both policies. Use a new --out, "
              "or pass --allow-policy-change to write into it anyway (add --sync to delete records of the earlier "
              "run that are not in this input)")
+
+
+def _database_write_errors() -> tuple[type[BaseException], ...]:
+    # The encrypted stores (apsw) and the result cache (sqlite3) report a full disk as their own errors.
+    import sqlite3
+
+    import apsw
+
+    return (apsw.FullError, apsw.IOError, sqlite3.OperationalError)
+
+
+def _os_error(e: OSError, out: str) -> str:
+    """One line for an operating-system failure while writing (most often a full disk): what, where, and that a
+    re-run with --resume continues. Names the file (a path the user chose), never data."""
+    import errno
+
+    where = e.filename or out
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (f"{where}: the disk is full (or a file size limit was reached): {e.strerror}; free space and "
+                f"re-run with --resume to continue")
+    return f"{where}: {e.strerror or type(e).__name__} (errno {e.errno})"
 
 
 def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int:
