@@ -25,7 +25,7 @@ SAFE_STRING_KEYS = frozenset({
     "record_id", "source", "kind", "route", "reason", "rule", "labels", "label", "status", "error",
     "operator", "operators", "check", "checks", "entity_type", "entity_types", "types", "detector",
     "name", "version", "sha256", "policy", "versions", "prepkit", "presidio", "spacy_model", "model",
-    "store", "backend", "collection", "role", "roles", "mode", "engine", "command", "format", "formats",
+    "store", "backend", "collection", "role", "roles", "previous_roles", "mode", "engine", "command", "format", "formats",
     "inputs", "input", "out", "output", "out_dir", "file", "files", "split", "result", "action", "head",
     "field", "fields", "column", "columns", "text_field", "id_field", "scope",
     # The question text of a RAG query, written only when the policy opts in (outputs.rag.store_query_text);

@@ -123,6 +123,9 @@ class AuditLog:
         self._key_id = keyring.key_id if keyring else None
         self._signing_key = signing_key_from_env() if signing_key == "env" else signing_key
         check_fields({"run_id": run_id, "policy": self.policy, "versions": self.versions})
+        if self.path.exists() and not self.path.is_file():
+            # /dev/null, a FIFO, a directory: entries would vanish or block; the chain needs a file it can re-read
+            raise AuditError(f"{self.path}: not a regular file; an audit log must be a file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # 0600 like every other run output: the log names sources and record ids
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -29,8 +29,25 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from prepkit.audit import AuditError
     from prepkit.embed import EmbedderError
     from prepkit.rag import StoreError
+    from prepkit.runlock import RunLocked
 
-    return (StoreError, EmbedderError, AuditError)
+    return (StoreError, EmbedderError, AuditError, RunLocked)
+
+
+def _audit_path(store: str, audit_file: str | None) -> Path:
+    """Where a query or grant change is audited: always the run's own audit.jsonl for a run's store (so the
+    entry cannot be sent elsewhere); --audit FILE only for a PostgreSQL store, which has no run folder."""
+    from prepkit.rag.query import default_audit_path
+
+    default = default_audit_path(store)
+    if default is None:
+        if not audit_file:
+            fail("a PostgreSQL store has no run folder: give --audit FILE for the audit entry")
+        return Path(audit_file)
+    if audit_file and Path(audit_file).resolve() != default.resolve():
+        fail(f"{store} is a run's store: its queries and grant changes are audited to {default}; --audit is only "
+             "for a PostgreSQL store")
+    return default
 
 
 @main.group()
@@ -50,7 +67,8 @@ def rag() -> None:
 @click.option("--policy", "-p", type=click.Path(dir_okay=False), default=None,
               help="Policy (for keys.key_file and outputs.rag.store_query_text).")
 @click.option("--audit", "audit_file", type=click.Path(dir_okay=False), default=None,
-              help="Audit log to append to (default: audit.jsonl of the run folder; required for a URL).")
+              help="PostgreSQL store only: the audit log to append to (a run's store is always audited to the "
+                   "run's audit.jsonl).")
 @format_option("text", "json")
 def query(store: str, question: str, role: str, k: int, policy: str | None, audit_file: str | None,
           fmt: str) -> None:
@@ -64,15 +82,12 @@ def query(store: str, question: str, role: str, k: int, policy: str | None, audi
       prepkit rag query build/run "how do I reset my VPN token" --role support
     """
     from prepkit.rag import run_query
-    from prepkit.rag.query import default_audit_path
     from prepkit.rag.store import is_url, store_path
 
     loaded, keyring = _policy_and_key(policy)
     if not is_url(store) and not store_path(store).is_file():
         fail(f"{store}: no RAG store there (expected OUT, OUT/rag or OUT/rag/store.db, or a postgresql:// URL)")
-    audit_path = Path(audit_file) if audit_file else default_audit_path(store)
-    if audit_path is None:
-        fail("a PostgreSQL store has no run folder: give --audit FILE for the query audit entry")
+    audit_path = _audit_path(store, audit_file)
     try:
         res = run_query(store, question, role, keyring, k=k, audit_path=audit_path,
                         policy_identity=loaded.identity if loaded else None,
@@ -123,16 +138,32 @@ def info(store: str, policy: str | None, fmt: str) -> None:
 @rag.command()
 @click.argument("store")
 @click.option("--policy", "-p", required=True, type=click.Path(dir_okay=False), help="Policy with access.roles.")
-def grants(store: str, policy: str) -> None:
-    """Apply the policy's access.roles to a store without re-running (PostgreSQL: roles and RLS policies)."""
+@click.option("--audit", "audit_file", type=click.Path(dir_okay=False), default=None,
+              help="PostgreSQL store only: the audit log to append to.")
+def grants(store: str, policy: str, audit_file: str | None) -> None:
+    """Apply the policy's access.roles to a store without re-running (PostgreSQL: roles and RLS policies).
+
+    Every change is written to the audit log (`grants_changed`: the roles and labels before and after, and the
+    policy's identity); the manifest's audit checkpoint moves forward and is signed when PREPKIT_SIGNING_KEY_FILE
+    is set. If the audit entry cannot be written, the previous grants are put back.
+    """
     from prepkit.rag import open_store
+    from prepkit.rag.query import audit_event
 
     loaded, keyring = _policy_and_key(policy)
-    roles = {r: list(ls) for r, ls in loaded.policy.access.roles.items()}
+    roles = {r: sorted(set(ls)) for r, ls in loaded.policy.access.roles.items()}
+    audit_path = _audit_path(store, audit_file)
     try:
         s = open_store(store, keyring)
         try:
+            before = s.grants()
             s.set_grants(roles)
+            try:
+                audit_event(audit_path, keyring, "grants_changed", loaded.identity, store=s.location,
+                            roles=roles, previous_roles=before)
+            except BaseException:
+                s.set_grants(before)
+                raise
         finally:
             s.close()
     except _user_errors() as e:
@@ -171,7 +202,10 @@ def forget(out_dir: str, subject: str, entity_type: str | None, policy: str | No
     else:
         routes = ", ".join(f"{r} {n}" for r, n in rep.routes.items())
         click.echo(f"{len(rep.record_ids)} record(s) contained the subject ({routes}): removed "
-                   f"{rep.chunks_deleted} RAG chunk(s) and {rep.finetune_removed} fine-tune record(s)")
+                   f"{rep.chunks_deleted} RAG chunk(s), {rep.finetune_removed} fine-tune record(s) and "
+                   f"{rep.quarantine_removed} quarantined record(s)"
+                   + ("; cleared the result cache" if rep.cache_cleared else "")
+                   + ("; rewrote report.html without examples" if rep.report_rewritten else ""))
         for rid in rep.record_ids:
             click.echo(f"  {rid}")
     for note in rep.notes:

@@ -48,7 +48,35 @@ def audit_event(path: Path, keyring: KeyRing, event: str, policy: dict[str, str]
     except BaseException:
         log.__exit__(*sys.exc_info())
         raise
-    return log.close()
+    checkpoint = log.close()
+    advance_checkpoint(path.parent, checkpoint)
+    return checkpoint
+
+
+def advance_checkpoint(run_dir: Path, checkpoint: dict[str, Any]) -> None:
+    """Entries appended after a run (queries, grant changes, erasures) are covered by the checkpoint in the run's
+    manifest.json too: move it forward (signed when a signing key is set; AuditLog signs it) and re-hash
+    audit.jsonl in the file list. The up-to-date check ignores audit.jsonl, so the next run can still skip."""
+    import json
+
+    from prepkit.sinks.files import write_json
+    from prepkit.uptodate import file_sha256
+
+    path = run_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # not a run folder (a PostgreSQL store's --audit log elsewhere): the caller got the checkpoint
+    if not isinstance(manifest, dict):
+        return
+    old = manifest.get("audit_checkpoint")
+    if isinstance(old, dict) and isinstance(old.get("seq"), int) and old["seq"] >= checkpoint["seq"]:
+        return  # a later writer already moved it further
+    manifest["audit_checkpoint"] = checkpoint
+    audit_file = Path(str(checkpoint.get("file", "")))
+    if isinstance(manifest.get("files"), dict) and audit_file.parent == run_dir and audit_file.is_file():
+        manifest["files"][audit_file.name] = file_sha256(audit_file)
+    write_json(path, manifest)
 
 
 def run_query(location: str | Path, question: str, role: str, keyring: KeyRing, *, k: int = 5,

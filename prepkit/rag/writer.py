@@ -147,6 +147,7 @@ class RagWriter:
         self._pending_chunks = 0
         self._subjects: list[tuple[str, str, list[str]]] = []
         self.rag_ids: set[str] = set()
+        self._added: set[str] = set()
         self.other_ids: set[str] = set()
         self.n = {"records_written": 0, "records_skipped": 0, "records_blocked_erased": 0, "chunks_written": 0,
                   "chunks_skipped": 0, "chunks_deleted": 0, "records_deleted": 0, "subjects_indexed": 0}
@@ -166,6 +167,11 @@ class RagWriter:
             # Fail closed: only transformed (anonymized) text may enter the store.
             raise ValueError(f"record {result.record.id}: routed to rag without transformed text")
         rid = result.record.id
+        if rid in self._added:
+            # The store is keyed by record id: a second record with this id would replace the first (or, in one
+            # write batch, break the store's primary key). A run makes ids unique first (prepkit.ids).
+            raise ValueError(f"record id {rid!r} given twice to one RAG writer; ids must be unique per run")
+        self._added.add(rid)
         self.rag_ids.add(rid)
         if self.erased_subject(result):
             self.n["records_blocked_erased"] += 1

@@ -156,6 +156,38 @@ class QuarantineWriter:
         return self.sink.count
 
 
+def remove_quarantined(out_dir: Path, ids: set[str]) -> int:
+    """Remove the quarantined records whose id is in `ids` (an erasure); returns how many were removed. The file
+    is rewritten under a temporary name and renamed into place."""
+    import json
+    import os
+
+    path = Path(out_dir) / "quarantine" / "records.jsonl"
+    if not path.is_file() or not ids:
+        return 0
+    kept: list[bytes] = []
+    removed = 0
+    with path.open("rb") as f:
+        for line in f:
+            try:
+                rid = json.loads(line).get("id")
+            except (ValueError, AttributeError):
+                rid = None
+            if rid in ids:
+                removed += 1
+            else:
+                kept.append(line)
+    if removed:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(kept)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    return removed
+
+
 class RejectedWriter:
     def __init__(self, out_dir: Path) -> None:
         self.sink = JsonlSink(out_dir / "rejected.jsonl")

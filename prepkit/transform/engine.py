@@ -13,7 +13,7 @@ from prepkit.records import Applied, Finding, Record, Transformed
 from prepkit.transform.context import DocContext, Keys, Shared
 from prepkit.transform.match import Needle, identifying
 from prepkit.transform.operators import Operator, get_operator
-from prepkit.transform.subjects import normalize, subject_hash
+from prepkit.transform.subjects import normalize, subject_hashes
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -220,5 +220,6 @@ class Transformer:
             pieces.append(seg.text[pos:])
             texts.append("".join(pieces))
 
-        hashes = sorted({subject_hash(self.keyring, v, f.entity_type) for f, v in zip(valid, values, strict=True)})
+        hashes = sorted({h for f, v in zip(valid, values, strict=True)
+                         for h in subject_hashes(self.keyring, v, f.entity_type)})
         return Transformed(texts=texts, applied=applied, subject_hashes=hashes)

@@ -27,14 +27,53 @@ def normalize(value: str, entity_type: str | None = None) -> str:
     return _WS.sub(" ", v)
 
 
+# Edges a detector may include in a span ("Anna Kowalski's", "ANNA KOWALSKI -", "(Anna Kowalski)"), which must not
+# make the same subject a different one.
+_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+_POSSESSIVE = re.compile(r"[\'’]s$")
+_NAME_PART = re.compile(r"[^\W\d_]+(?:[\'’-][^\W\d_]+)*")
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "herr", "frau", "mme", "mlle"})
+NAME_TYPES = frozenset({"PERSON"})
+
+
+def subject_key(value: str, entity_type: str | None = None) -> str:
+    """The value as a subject: normalized, without edge punctuation or a possessive."""
+    v = normalize(value, entity_type)
+    if entity_type in _DIGITY:
+        return v
+    return _EDGE.sub("", _POSSESSIVE.sub("", _EDGE.sub("", v)))
+
+
+def name_identity(value: str) -> str | None:
+    """The name parts of a person's name in order, without titles, possessives or punctuation ("Dr. ANNA
+    Kowalski's" -> "anna kowalski"): the same parts the synthesize operator maps to one consistent surrogate.
+    None for a lone name part, which identifies nobody."""
+    parts = [_POSSESSIVE.sub("", p) for p in _NAME_PART.findall(normalize(value))]
+    parts = [p for p in parts if p and p not in _TITLES]
+    return " ".join(parts) if len(parts) >= 2 else None
+
+
+def _h(keyring: KeyRing, text: str) -> str:
+    return hmac.new(keyring.derive("subject"), text.encode(), hashlib.sha256).hexdigest()
+
+
 def subject_hash(keyring: KeyRing, value: str, entity_type: str | None = None) -> str:
-    key = keyring.derive("subject")
-    return hmac.new(key, normalize(value, entity_type).encode(), hashlib.sha256).hexdigest()
+    return _h(keyring, subject_key(value, entity_type))
+
+
+def subject_hashes(keyring: KeyRing, value: str, entity_type: str | None = None) -> set[str]:
+    """Every hash a detected value is indexed under: its subject key, and for a name its name identity."""
+    out = {subject_hash(keyring, value, entity_type)}
+    if entity_type is None or entity_type in NAME_TYPES:
+        ident = name_identity(value)
+        if ident is not None:
+            out.add(_h(keyring, "person:" + ident))
+    return out
 
 
 def lookup_hashes(keyring: KeyRing, value: str, entity_type: str | None = None) -> list[str]:
     """Every hash under which `value` may have been indexed (all normalizations when the type is unknown)."""
     if entity_type:
-        return [subject_hash(keyring, value, entity_type)]
-    return sorted({subject_hash(keyring, value, None), subject_hash(keyring, value, "PHONE_NUMBER"),
-                   subject_hash(keyring, value, "US_SSN")})
+        return sorted(subject_hashes(keyring, value, entity_type))
+    return sorted(subject_hashes(keyring, value, None) | {subject_hash(keyring, value, "PHONE_NUMBER"),
+                                                           subject_hash(keyring, value, "US_SSN")})
