@@ -1,34 +1,119 @@
-"""Record ids a run can rely on: unique within the run, whatever the input holds.
+"""Identifiers a run writes outside quarantine: record ids, input file names, chat roles and column names.
 
-Two input records with one id (a JSONL `id` repeated, two files each with a row "1") would otherwise collide
-wherever outputs are keyed by id: the RAG store (its primary key), the subject index `prepkit forget` reads, the
-fine-tune rows a later erasure removes. The first record keeps its id; each later one with the same id gets
-`ID#2`, `ID#3`, … in input order (skipping any id already seen), so the same inputs always give the same ids,
-resume and worker counts included. A later record whose own id was taken this way is renamed in turn.
+They are not text the detector scans, yet they reach the fine-tune set, the audit log, the summary, the report and
+the RAG store's metadata. Each is checked here, before any stage sees the record: one that could carry personal
+data (an e-mail address, a phone, SSN or card number, or a word found in the name lists the synthesize operator
+draws from, such as "anna" in `anna_kowalski.txt`) is replaced by a keyed pseudonym (`id-1f3a…`, `file-…`,
+`role-…`, `column-…`): the same value gives the same pseudonym in every run under one key, and nothing else
+reveals it. Chat roles of the usual vocabulary (user, assistant, system, tool, …) are kept as they are.
+
+Ids are also made unique per run: two input records with one id would collide wherever outputs are keyed by id
+(the RAG store's primary key, the subject index `prepkit forget` reads, fine-tune rows an erasure removes). The
+first record keeps its id; each later one gets `ID#2`, `ID#3`, … in input order (skipping any id already seen),
+so the same inputs always give the same ids, resume and worker counts included.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+from collections import Counter
 from dataclasses import replace
+from functools import cache
+from typing import Any
 
-from prepkit.records import Record
+from prepkit.keys import KeyRing
+from prepkit.records import Record, Rejected, Segment
 
 DUPLICATE_MARK = "#"
+KEY_PURPOSE = "identifier-pseudonym"
+KNOWN_ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer", "ipython", "human", "gpt",
+                         "bot", "model", "agent", "customer", "operator", "moderator", "context"})
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\W\d_]{2,}")
+_SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)")
+_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{7,}\d")
+_DIGIT_RUN = re.compile(r"\d{13,19}")
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # "annaKowalski", "ANNA_KOWALSKI", "anna-k.txt"
 
 
-class UniqueIds:
-    """Feed every record of a run through `assign`, in input order."""
+@cache
+def _names() -> frozenset[str]:
+    from prepkit.transform.synth import _name_lists
 
-    def __init__(self) -> None:
+    female, male, family = _name_lists("en_US")
+    return frozenset(n for n in female | male | family if len(n) >= 3)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def could_identify(value: str) -> bool:
+    """True when an identifier could carry personal data (and so must not be written as it is)."""
+    if _EMAIL.search(value) or _SSN.search(value):
+        return True
+    for m in _PHONE.finditer(value):
+        text = m.group()
+        if sum(c.isdigit() for c in text) >= 9 and any(not c.isdigit() for c in text):
+            return True
+    if any(_luhn(m.group()) for m in _DIGIT_RUN.finditer(value)):
+        return True
+    names = _names()
+    return any(w.lower() in names for w in _WORDS.findall(value))
+
+
+class RunIds:
+    """Feed every input file name and every record of a run through this, in input order."""
+
+    def __init__(self, keyring: KeyRing) -> None:
+        self._key = keyring.derive(KEY_PURPOSE)
         self.seen: set[str] = set()
         self.next_n: dict[str, int] = {}
         self.renamed = 0
+        self.pseudonymized: Counter[str] = Counter()
+        self._memo: dict[tuple[str, str], str] = {}
 
-    def assign(self, record: Record) -> Record:
-        rid = record.id
+    def pseudonym(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._key, (kind + "\0" + value).encode(), hashlib.sha256).hexdigest()
+        return f"{kind}-{digest[:16]}"
+
+    def _safe(self, kind: str, value: str, keep: bool = False) -> str:
+        hit = self._memo.get((kind, value))
+        if hit is None:
+            hit = value if keep or not could_identify(value) else self.pseudonym(kind, value)
+            self._memo[(kind, value)] = hit
+        if hit != value:
+            self.pseudonymized[kind] += 1
+        return hit
+
+    def source(self, name: str) -> str:
+        """An input file name as outputs show it (folders too: `hr/anna_kowalski.txt` has one part to hide)."""
+        parts = name.split("/")
+        return "/".join(self._safe("file", p) for p in parts)
+
+    def admit(self, item: Record | Rejected) -> Record | Rejected:
+        if isinstance(item, Rejected):
+            return item if item.field is None else replace(item, field=self._safe("column", item.field))
+        rec = item
+        rid = self._unique(self._safe("id", rec.id))
+        segments = [Segment(self._safe("column", s.key) if rec.kind == "table" else s.key, s.text,
+                            None if s.role is None else self._safe("role", s.role, s.role.lower() in KNOWN_ROLES))
+                    for s in rec.segments]
+        metadata: dict[str, Any] = {self._safe("column", k): v for k, v in rec.metadata.items()}
+        return replace(rec, id=rid, segments=segments, metadata=metadata)
+
+    def _unique(self, rid: str) -> str:
         if rid not in self.seen:
             self.seen.add(rid)
-            return record
+            return rid
         n = self.next_n.get(rid, 2)
         while f"{rid}{DUPLICATE_MARK}{n}" in self.seen:
             n += 1
@@ -36,4 +121,7 @@ class UniqueIds:
         new = f"{rid}{DUPLICATE_MARK}{n}"
         self.seen.add(new)
         self.renamed += 1
-        return replace(record, id=new)
+        return new
+
+    def stats(self) -> dict[str, Any]:
+        return {"duplicate_ids_renamed": self.renamed, "pseudonymized": dict(sorted(self.pseudonymized.items()))}

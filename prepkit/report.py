@@ -83,7 +83,10 @@ class ReportNotes:
             self.quarantined_total += 1
             if len(self.quarantined) < MAX_QUARANTINED_LISTED:
                 self.quarantined.append({"record_id": result.record.id, "rule": key, "reason": d.reason})
-        if not (result.findings and result.transformed is not None and str(d.route) in ("finetune", "rag")):
+        # only verified records: a policy may route unverified ones to the store, but the report and the cache's
+        # copy of its examples must never show text that may still hold raw values
+        if not (result.findings and result.transformed is not None and result.verification.passed
+                and result.error is None and str(d.route) in ("finetune", "rag")):
             return
         kind = (str(d.route), tuple(sorted({f.entity_type for f in result.findings})), result.record.source)
         if kind not in self._kinds and len(self.examples) < MAX_EXAMPLES:

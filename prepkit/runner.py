@@ -20,7 +20,7 @@ from prepkit import uptodate
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
 from prepkit.engine import DeferredEngine, Engine, WorkerSpec, make_engine
-from prepkit.ids import UniqueIds
+from prepkit.ids import RunIds
 from prepkit.io.readers import InputError, find_inputs, read_file, require_extras
 from prepkit.io.sources import is_stdin
 from prepkit.keys import KeyRing, load_keyring
@@ -112,6 +112,9 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     found = find_inputs(cfg.inputs, exclude=[cfg.out])
     files = found.files
     require_extras(files)
+    # ids, file names, roles and column names reach outputs unscanned: pseudonymize any that could identify
+    ids = RunIds(keyring)
+    files = [(path, ids.source(name)) for path, name in files]
     opts = input_options(loaded, text_field=cfg.text_field, id_field=cfg.id_field, text_columns=cfg.text_columns)
 
     if cfg.resume and not _cache_path(cfg.out).exists():
@@ -155,14 +158,12 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
         audit.append("rejected", source=rej.source, line=rej.line, field=rej.field, reason=rej.reason,
                      input_sha256=rej.raw_sha256, route="rejected")
 
-    ids = UniqueIds()  # outputs are keyed by record id: two input records with one id must not collide
-
     def stream() -> Iterator[Record | Rejected]:
         for path, name in files:
             for item in read_file(path, name, opts):
                 if strict_stop:
                     return
-                yield ids.assign(item) if isinstance(item, Record) else item
+                yield ids.admit(item)  # unique ids, and no identifier that could carry personal data
 
     pending: deque[tuple[list[Record], list[Any]]] = deque()
 
@@ -215,7 +216,7 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     summary["interrupted"] = interrupted
     summary["cache"] = cache.stats() if cache is not None else None
     summary["skipped"] = found.skipped()
-    summary["duplicate_ids_renamed"] = ids.renamed
+    summary["identifiers"] = ids.stats()
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
                              conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
     write_json(out / "summary.json", summary)

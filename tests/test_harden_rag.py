@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import prepkit.rag.writer
 from prepkit.audit import AuditError, AuditLog, read_entries
 from prepkit.cli import main
-from prepkit.ids import UniqueIds
+from prepkit.ids import RunIds
 from prepkit.keys import KeyRing
 from prepkit.policy import load_policy
 from prepkit.rag import open_store
@@ -59,8 +59,8 @@ def test_unique_ids_are_deterministic_and_never_reuse_an_id() -> None:
     def rec(rid: str) -> Record:
         return Record(rid, "f", "text", [Segment("text", "x")])
 
-    u = UniqueIds()
-    got = [u.assign(rec(i)).id for i in ["a", "a", "a#2", "b", "a"]]
+    u = RunIds(KEY)
+    got = [u.admit(rec(i)).id for i in ["a", "a", "a#2", "b", "a"]]  # type: ignore[union-attr]
     assert got == ["a", "a#2", "a#2#2", "b", "a#3"] and len(set(got)) == len(got) and u.renamed == 3
 
 
