@@ -20,7 +20,6 @@ import hmac
 import re
 from collections import Counter
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 from prepkit.keys import KeyRing
@@ -38,12 +37,10 @@ _DIGIT_RUN = re.compile(r"\d{13,19}")
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # "annaKowalski", "ANNA_KOWALSKI", "anna-k.txt"
 
 
-@cache
 def _names() -> frozenset[str]:
-    from prepkit.transform.synth import _name_lists
+    from prepkit.name_words import NAME_WORDS
 
-    female, male, family = _name_lists("en_US")
-    return frozenset(n for n in female | male | family if len(n) >= 3)
+    return NAME_WORDS
 
 
 def _luhn(digits: str) -> bool:

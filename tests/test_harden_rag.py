@@ -186,3 +186,12 @@ def test_default_policy_still_runs_into_a_locked_out_after_release(tmp_path: Pat
     src = _write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": DOC.format(i=0)}])
     for _ in range(2):  # the lock of the first run is released when it returns
         assert run(RunConfig(policy=DEFAULT_POLICY, inputs=[src], out=tmp_path / "out", cache=False)).exit_code == 0
+
+
+def test_the_name_words_are_fakers_name_lists() -> None:
+    from faker.providers.person.en_US import Provider
+
+    from prepkit.name_words import NAME_WORDS
+
+    faker = {n.lower() for n in (*Provider.first_names_female, *Provider.first_names_male, *Provider.last_names)}
+    assert {n for n in faker if len(n) >= 3} == NAME_WORDS
