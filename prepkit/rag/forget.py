@@ -74,7 +74,7 @@ def _forget(out_dir: Path, keyring: KeyRing, value: str, entity_type: str | None
                 store.close()
 
         if ids:
-            report.quarantine_removed = remove_quarantined(out_dir, set(ids))
+            report.quarantine_removed = remove_quarantined(out_dir, set(ids), keyring)
             removed = _remove_finetune(out_dir, set(ids))
             if removed is None:
                 report.complete = "finetune" not in routes

@@ -156,22 +156,24 @@ class QuarantineWriter:
         return self.sink.count
 
 
-def remove_quarantined(out_dir: Path, ids: set[str]) -> int:
-    """Remove the quarantined records whose id is in `ids` (an erasure); returns how many were removed. The file
-    is rewritten under a temporary name and renamed into place."""
-    import json
+def remove_quarantined(out_dir: Path, ids: set[str], keyring: KeyRing) -> int:
+    """Remove the quarantined records whose id is in `ids` (an erasure); returns how many were removed. Entries
+    are decrypted to read their id; one that cannot be is kept (it is not provably the subject's). The file is
+    rewritten under a temporary name and renamed into place."""
     import os
 
-    path = Path(out_dir) / "quarantine" / "records.jsonl"
+    path = Path(out_dir) / QUARANTINE_FILE
     if not path.is_file() or not ids:
         return 0
+    cipher = QuarantineCipher(keyring)
     kept: list[bytes] = []
     removed = 0
     with path.open("rb") as f:
         for line in f:
             try:
-                rid = json.loads(line).get("id")
-            except (ValueError, AttributeError):
+                _, data = cipher.open(json.loads(line))
+                rid = data.get("id")
+            except (ValueError, AttributeError, TypeError, KeyError):
                 rid = None
             if rid in ids:
                 removed += 1
