@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from prepkit.batches import ROUTE_COLUMN, Anonymizer
-from tests.conftest import DEFAULT_POLICY, TEST_KEY
+from tests.conftest import DEFAULT_POLICY, TEST_KEY, fixed_key
 
 NAME, EMAIL = "Alexandra Chavez", "sheriboyd@example.org"
 ROWS = {
@@ -46,7 +46,7 @@ def test_pickles_small_without_key_or_models_and_hashes_stably(op: Anonymizer, m
     assert pickle.loads(blob).__getstate__() == op.__getstate__()
     assert Hasher.hash(Anonymizer(DEFAULT_POLICY, COLUMNS)) == Hasher.hash(Anonymizer(DEFAULT_POLICY, COLUMNS))
     assert Hasher.hash(Anonymizer(DEFAULT_POLICY, ["prompt"])) != Hasher.hash(op)
-    monkeypatch.setenv("PREPKIT_KEY", "01" * 32)  # another key gives other surrogates: another fingerprint
+    monkeypatch.setenv("PREPKIT_KEY", fixed_key("01"))  # another key gives other surrogates: another fingerprint
     assert Hasher.hash(Anonymizer(DEFAULT_POLICY, COLUMNS)) != Hasher.hash(op)
 
 

@@ -15,7 +15,7 @@ from prepkit.cli import main
 from prepkit.keys import KeyRing
 from prepkit.rag import run_query
 from prepkit.sinks.quarantine import read_quarantine
-from tests.conftest import DEFAULT_POLICY, TEST_KEY
+from tests.conftest import DEFAULT_POLICY, TEST_KEY, fixed_key
 from tests.webtools import IBAN_VALUE, SSN_VALUE, audit_entries, copy_run, start_review, stop
 
 KEY = KeyRing.from_bytes(bytes.fromhex(TEST_KEY))
@@ -49,7 +49,7 @@ def test_quarantine_is_encrypted_at_rest_and_readable_with_the_key(app):
     assert {e.record_id for e in entries} == {"t-ssn", "t-iban"}
     r = CliRunner().invoke(main, ["quarantine", "show", str(out), "--format", "jsonl"])
     assert r.exit_code == 0 and SSN_VALUE in r.output
-    r = CliRunner().invoke(main, ["quarantine", "show", str(out)], env={"PREPKIT_KEY": "01" * 32})
+    r = CliRunner().invoke(main, ["quarantine", "show", str(out)], env={"PREPKIT_KEY": fixed_key("01")})
     assert r.exit_code == 2 and "records.jsonl:1: cannot be decrypted with this key" in r.output
 
 
