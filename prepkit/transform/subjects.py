@@ -39,7 +39,7 @@ NAME_TYPES = frozenset({"PERSON"})
 def subject_key(value: str, entity_type: str | None = None) -> str:
     """The value as a subject: normalized, without edge punctuation or a possessive."""
     v = normalize(value, entity_type)
-    if entity_type in _DIGITY:
+    if entity_type in DIGIT_TYPES:
         return v
     return _EDGE.sub("", _POSSESSIVE.sub("", _EDGE.sub("", v)))
 
