@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from prepkit.detect.recognizers import case_mode, refine, truecase
+from prepkit.detect.refine import refine
+from prepkit.detect.truecase import case_mode, truecase
 from prepkit.records import Record, Segment
 
 

@@ -23,8 +23,11 @@ from presidio_analyzer.recognizer_registry import RecognizerRegistry
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.models import load_pipeline
+from prepkit.detect.recognizers import builtin_recognizers
+from prepkit.detect.refine import refine
 from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.detect.scoped import scope
+from prepkit.detect.truecase import case_mode, truecase
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
@@ -159,30 +162,6 @@ def yaml_recognizer(spec: RecognizerSpec, language: str) -> EntityRecognizer:
     )
 
 
-def _builtin(language: str) -> list[EntityRecognizer]:
-    try:
-        from prepkit.detect.recognizers import builtin_recognizers
-    except ImportError:  # the module arrives with the detection-quality work
-        return []
-    return list(builtin_recognizers(language))
-
-
-def _case_mode(text: str) -> str | None:
-    try:
-        from prepkit.detect.recognizers import case_mode
-    except ImportError:
-        return None
-    return case_mode(text)
-
-
-def _refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    try:
-        from prepkit.detect.recognizers import refine
-    except ImportError:
-        return results
-    return refine(text, results)
-
-
 def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEngine:
     make_offline()
     det = policy.detection
@@ -195,8 +174,8 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     registry = RecognizerRegistry(supported_languages=[det.language])
     registry.load_predefined_recognizers(languages=[det.language], nlp_engine=nlp_engine)
     if det.builtin_recognizers:
-        for r in _builtin(det.language):
-            registry.add_recognizer(r)
+        for own in builtin_recognizers(det.language):
+            registry.add_recognizer(own)
     for spec in det.recognizers:
         registry.add_recognizer(yaml_recognizer(spec, det.language))
     for name in det.disabled_recognizers:
@@ -255,7 +234,7 @@ class Detector:
             for si, seg in enumerate(rec.segments):
                 if not seg.text.strip():
                     continue
-                mode = _case_mode(seg.text) if self.policy.detection.builtin_recognizers else None
+                mode = case_mode(seg.text) if self.policy.detection.builtin_recognizers else None
                 for off, piece in windows(seg.text, self.window, self.overlap):
                     jobs.append((ri, si, off, piece))
                     modes.append(mode)
@@ -298,14 +277,12 @@ class Detector:
                 ner = [r for r in found if _from_ner(r)]
                 found.extend(r for r in recased[i] if not any(r.start < o.end and o.start < r.end for o in ner))
             if det.builtin_recognizers:  # prepkit's false-positive filters go with its recognizers
-                found = _refine(text, found)
+                found = refine(text, found)
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
 
     def _recased_ner(self, texts: list[str], modes: Sequence[str | None]) -> dict[int, list[RecognizerResult]]:
         """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets)."""
-        from prepkit.detect.recognizers import truecase
-
         copies = {i: c for i, (t, m) in enumerate(zip(texts, modes, strict=True)) if (c := truecase(t, m)) is not None}
         ner = [r for r in self.analyzer.registry.get_recognizers(self.language, entities=self.entities)
                if isinstance(r, SpacyRecognizer)]
