@@ -33,7 +33,7 @@ def test_builtins_are_registered_and_documented(analyzer: AnalyzerEngine) -> Non
     for r in ours:
         for e in r.supported_entities:
             assert e in BUILTIN_ENTITIES or e in {"LOCATION", "DATE_TIME", "PERSON", "ORGANIZATION",
-                                                  "PHONE_NUMBER", "CREDIT_CARD", "US_DRIVER_LICENSE"}
+                                                  "PHONE_NUMBER", "CREDIT_CARD", "US_DRIVER_LICENSE", "US_SSN"}
     assert builtin_recognizers("de") == []
 
 

@@ -16,7 +16,7 @@ _ST_EN = (r"Street|St|Road|Rd|Avenue|Ave|Av|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|
           r"Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Cres|Close|Row|Alley|Plaza|Loop|"
           r"Pike|Grove|Gardens|Gdns|Hill|Hills|Point|Ridge|View|Walk|Mews|Green|Parade|Esplanade|Quay|"
           r"Wharf|Rise|Vale|Heights|Expressway|Freeway|Turnpike|Junction|Crossing|Landing|Manor|Meadow|"
-          r"Meadows|Orchard|Path|Pass|Passage|Port|Ramp|Route|Spur|Station|Summit|Track|Trace|Tunnel|Union|"
+          r"Meadows|Orchard|Path|Pass|Passage|Port|Ramp|Route|Spur|Station|Summit|Track|Trace|Tunnel|"
           r"Valley|Viaduct|Villa|Village|Ville|Vista|Estate|Estates|Field|Fields|Forge|Forges|Fork|Glen|"
           r"Harbor|Harbour|Haven|Inlet|Island|Key|Knoll|Lake|Lakes|Mill|Mills|Mission|Mount|Mountain|Neck|"
           r"Oval|Park|Prairie|Radial|Ranch|Rest|Shoal|Shore|Shores|Spring|Springs|Stream|Throughway|Way")
@@ -28,22 +28,27 @@ _ST_PREFIX = (r"Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Strada|Rue|Avenue|B
               r"Travessa|Rua|Praça|Estrada|Largo|ul\.|ulica|al\.|aleja|os\.|pl\.|Rúa|Rambla|Passeig|Carrer|"
               r"Odos|Leoforos|Platia")
 _NAME = r"[^\W\d_][\w'’.-]*"  # one word of a street name (any script)
+# A word of a street name before its type: capitalized, an ordinal or a lone letter ("12 b Baker St", "5th").
+# A lower-case word makes it prose, not an address: "2004 the Warsaw Regional Court", "1 before the High Court".
+_STREET_WORD = r"(?:[^\W\d_a-z][\w'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z])"
+_NOT_LOWER = r"(?-i:(?![a-zß-ÿ]))"  # inside an IGNORECASE rule: the next word is not lower-case ("measuring 2")
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
 
 _STREET_RULES = [
     # "1600 Pennsylvania Avenue", "12 b Baker St", "3178 254 Damvergi Street"
     Rule("number street type", _rx(
-        rf"(?<![\w-]){_NUM}(?:\s+{_NUM})?,?\s+(?:{_NAME}\s+){{0,4}}(?:{_ST_EN})\.?(?![\w-])"), 0.7),
+        rf"(?<![\w-]){_NUM}(?:\s+{_NUM})?,?\s+(?:{_STREET_WORD}\s+){{1,4}}(?:{_ST_EN})\.?(?![\w-])"), 0.7),
     # "Via dei Fiorentini 17", "Rue de Virton 38", "ul. Słowicza 10", optionally with a house number first
     Rule("street prefix number", _rx(
-        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_ST_PREFIX})\s+(?:{_NAME}\s+){{0,4}}{_NUM}(?![\w-])", re.IGNORECASE), 0.7),
+        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NOT_LOWER}|(?=(?:ul|al|os|pl)\.))(?:{_ST_PREFIX})\s+(?:{_NAME}\s+){{0,4}}{_NUM}"
+        rf"(?![\w-])", re.IGNORECASE), 0.7),
     # "Hauptstrasse 5", "Storgatan 7", "Trenerys gate 232", "Koskikatu 25", with an optional number first
     Rule("street suffix number", _rx(
-        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{0,2}}[^\W\d_][\w-]*?(?:{_ST_SUFFIX})\s+{_NUM}(?![\w-])",
+        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{0,2}}{_NOT_LOWER}[^\W\d_][\w-]*?(?:{_ST_SUFFIX})\s+{_NUM}(?![\w-])",
         re.IGNORECASE), 0.65),
     # "Hafnar tér 19", "Trenerys gate 232": the street type as a word of its own after the name
     Rule("street type word number", _rx(
-        rf"(?<![\w-])(?:{_NUM}\s+)?(?:{_NAME}\s+){{1,2}}(?:{_ST_SUFFIX})\.?\s+{_NUM}(?![\w-])", re.IGNORECASE), 0.65),
+        rf"(?<![\w-])(?:{_NUM}\s+)?{_NOT_LOWER}(?:{_NAME}\s+){{1,2}}(?:{_ST_SUFFIX})\.?\s+{_NUM}(?![\w-])", re.IGNORECASE), 0.65),
     # "28030 Edeby 55", "4923 Parmova 109": a house number and a name between two numbers is an address line
     # in most European formats (number first or last); one number alone ("Windows 10") is not enough.
     Rule("number name number", _rx(rf"(?m)(?:^|(?<=,\s))[ \t>?*-]*(?P<v>{_NUM}\s+(?:[^\W\d_a-z][\w'’.-]{{2,}}\s+)"
@@ -54,7 +59,7 @@ _STREET_RULES = [
                                  rf"send\s+(?:it\s+)?to|moved\s+to|corner\s+of)\s+(?P<v>(?:{_NUM}\s+)?(?:{_NAME}\s+){{1,4}}"
                                  rf"{_NUM})(?![\w-])", re.IGNORECASE), 0.7, "v"),
     # Apartment / suite / unit designators and post-office boxes, military mail (PSC/APO/FPO/DPO)
-    Rule("unit", _rx(r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building)\.?\s*#?\s*"
+    Rule("unit", _rx(r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building)\.?[ \t]*#?[ \t]*"
                      r"\d{1,5}[A-Za-z]?(?![\w-])", re.IGNORECASE), 0.6),
     Rule("po box", _rx(r"(?<![\w-])(?:P\.?\s?O\.?\s*Box|Post\s+Office\s+Box|PO\s+Box|Box)\s+\d{1,6}(?![\w-])",
                        re.IGNORECASE), 0.6),

@@ -20,9 +20,11 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
+from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.models import load_pipeline
+from prepkit.detect.normalize import Normalized, normalize
 from prepkit.detect.recognizers import builtin_recognizers
 from prepkit.detect.refine import refine
 from prepkit.detect.safe_pattern import SafePatternRecognizer
@@ -202,8 +204,9 @@ class Detector:
     """Finds PII in records. Build once per worker process: model loading takes seconds."""
 
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, window: int = 100_000,
-                 overlap: int = 400, batch_size: int = 32) -> None:
+                 overlap: int = 400, batch_size: int = 32, calibrated: bool = True) -> None:
         self.policy = policy
+        self.calibrated = calibrated  # False only to measure the raw scores (bench/calibrate.py)
         self._one_blas_thread = _OneBlasThread()
         self.analyzer = build_analyzer(policy, spacy_model)
         self.language = policy.detection.language
@@ -230,12 +233,14 @@ class Detector:
         """Findings per record, in record order; each finding addresses (segment, start, end)."""
         jobs: list[tuple[int, int, int, str]] = []  # (record idx, segment idx, window offset, text)
         modes: list[str | None] = []  # the segment's case habit, one decision for all its windows
+        norms: dict[tuple[int, int], Normalized] = {}  # detection reads the normalised text (see normalize.py)
         for ri, rec in enumerate(records):
             for si, seg in enumerate(rec.segments):
                 if not seg.text.strip():
                     continue
-                mode = case_mode(seg.text) if self.policy.detection.builtin_recognizers else None
-                for off, piece in windows(seg.text, self.window, self.overlap):
+                norm = norms[(ri, si)] = normalize(seg.text)
+                mode = case_mode(norm.text) if self.policy.detection.builtin_recognizers else None
+                for off, piece in windows(norm.text, self.window, self.overlap):
                     jobs.append((ri, si, off, piece))
                     modes.append(mode)
         raw: dict[tuple[int, int], list[list[tuple[int, Any]]]] = {}
@@ -246,7 +251,8 @@ class Detector:
         out: list[list[Finding]] = [[] for _ in records]
         for (ri, si), per_window in raw.items():
             text = records[ri].segments[si].text
-            for start, end, etype, score, name in merge_window_findings(per_window, extents[(ri, si)]):
+            for nstart, nend, etype, score, name in merge_window_findings(per_window, extents[(ri, si)]):
+                start, end = norms[(ri, si)].span(nstart, nend)
                 if self._allowed(text[start:end], etype):
                     continue
                 out[ri].append(Finding(si, start, end, etype, round(score, 4), name))
@@ -268,16 +274,20 @@ class Detector:
         results: list[list[RecognizerResult]] = []
         artifacts = self.analyzer.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
         recased = self._recased_ner(texts, modes) if any(modes) else {}
+        calibrating = self.calibrated and det.builtin_recognizers
         for i, (text, nlp_artifacts) in enumerate(artifacts):
             found = self.analyzer.analyze(
                 text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
-                score_threshold=min([det.default_threshold, *det.thresholds.values()]),
+                # calibrated scores are compared with the policy's thresholds only once they are calibrated
+                score_threshold=0.0 if calibrating else min([det.default_threshold, *det.thresholds.values()]),
             )
             if i in recased:  # NER on the truecased copy fills in where the original's NER found nothing
                 ner = [r for r in found if _from_ner(r)]
                 found.extend(r for r in recased[i] if not any(r.start < o.end and o.start < r.end for o in ner))
             if det.builtin_recognizers:  # prepkit's false-positive filters go with its recognizers
                 found = refine(text, found)
+                if calibrating:
+                    found = calibrate(text, found)
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
 
@@ -310,11 +320,13 @@ class Detector:
     def pattern_scan(self, text: str) -> list[tuple[int, int, str, float]]:
         """Regex/deny-list/checksum recognizers only, no NER: cheap enough to run on every output."""
         det = self.policy.detection
+        norm = normalize(text)  # a value hidden by its encoding is found here as in detection
         out: list[tuple[int, int, str, float]] = []
         for rec in self._pattern_recognizers:
-            for r in rec.analyze(text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
-                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[r.start:r.end], r.entity_type):
-                    out.append((r.start, r.end, r.entity_type, r.score))
+            for r in rec.analyze(norm.text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
+                start, end = norm.span(r.start, r.end)
+                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[start:end], r.entity_type):
+                    out.append((start, end, r.entity_type, r.score))
         return out
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from prepkit.detect.lexicon import common_words, known_names
 from prepkit.detect.tables import _HONORIFICS
 
 _ORG_CUES = re.compile(
@@ -36,7 +37,9 @@ def _name_like(tok: Any) -> bool:
     return nxt != ":" or t.lower() not in _FIELD_LABELS
 
 
-_NER_LABELS_USED = {"PERSON", "PER", "NORP", "FAC", "LOC", "GPE", "ORG", "DATE", "TIME"}
+# Labels Presidio maps to an entity type; a span of another label (FAC, WORK_OF_ART...) hides nothing: spaCy's small
+# model calls "my name is Priyanka Raghunathan" a facility, and Presidio drops FAC spans.
+_NER_LABELS_USED = {"PERSON", "PER", "NORP", "LOC", "GPE", "ORG", "DATE", "TIME"}
 # Field labels of forms and headers ("Name: ...", "Phone: ..."); a capitalized word before a colon is otherwise a
 # speaker in a dialogue ("Alice: ...") and a name.
 _FIELD_LABELS = {"name", "address", "phone", "email", "e-mail", "date", "website", "mobile", "fax", "desk", "note",
@@ -118,6 +121,37 @@ def _sentence_start(doc: Any, i: int) -> bool:
     return k < 0 or doc[k].text in _BOUNDARY or "\n" in doc[k].text_with_ws
 
 
+EVIDENCE_KEY = "prepkit_evidence"
+# Words right before a run that say a person's name follows: an honorific, a greeting, an introduction.
+_PERSON_CUES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "shri", "sri", "smt", "kumari", "mister",
+                "madam", "dear", "hi", "hello", "hey", "thanks", "named", "called", "signed", "regards", "cheers",
+                "sincerely", "cc", "attn", "attention", "by"}
+_INTRODUCTIONS = {("name", "is"), ("this", "is"), ("i", "am"), ("i", "'m"), ("i", "’m"), ("it", "'s"), ("it", "’s")}
+
+
+def _evidence(doc: Any, i: int, j: int, speaker: bool) -> str | None:
+    """Why the capitalized run doc[i:j] is a name: "cue" (an honorific, greeting or introduction before it),
+    "name" (one of its words is a known given or family name), "speaker" (a colon after it, as in a transcript),
+    "rare" (one of its words is no common English word); None when every word is a common word and no cue
+    precedes it: a form label ("Patient:", "Medical Record Number:") has a colon too."""
+    k = i - 1
+    while k >= 0 and doc[k].text in {".", ","}:
+        k -= 1
+    if (k >= 0 and doc[k].lower_ in _PERSON_CUES) or (
+            k >= 1 and (doc[k - 1].lower_, doc[k].lower_) in _INTRODUCTIONS):
+        return "cue"
+    words = [w.casefold() for t in doc[i:j] for w in _LETTERS.findall(t.text)]
+    if any(w in known_names() for w in words):
+        return "name"
+    common = common_words()
+    if not words or all(w in common for w in words):
+        return None
+    return "speaker" if speaker else "rare"
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 class ProperNounRecognizer(LocalRecognizer):
     """Runs of proper nouns that the NER model left unlabelled.
 
@@ -125,7 +159,8 @@ class ProperNounRecognizer(LocalRecognizer):
     pipeline a run of PROPN tokens is taken; without it (the engine may drop the tagger for speed) a run of
     capitalized words that are not stop words, where a lone capitalized word that starts a sentence or line does
     not count. An unlabelled run is a PERSON, a LOCATION after "in/at/from/to", an ORGANIZATION when it ends in
-    an organisation word. Scored low: a policy can raise its threshold above SCORE to turn this off.
+    an organisation word. A run needs evidence beyond its capitals (see `_evidence`). Scored low: a policy can
+    raise its threshold above SCORE to turn this off.
     """
 
     SCORE = 0.5
@@ -173,10 +208,14 @@ class ProperNounRecognizer(LocalRecognizer):
             if _in_heading(doc, i):
                 i = j  # a Markdown heading is title case by convention: its capitals name no one
                 continue
+            evidence = _evidence(doc, i, j, speaker)
+            if evidence is None:
+                i = j  # capitals alone: a form label, heading word or legal term ("Patient", "Section")
+                continue
             prev = doc[i - 1].lower_ if i > 0 else ""
             if _ORG_CUES.match(doc[j - 1].text):
                 label = "ORGANIZATION"
-            elif prev in _PLACE_PREPS:
+            elif prev in _PLACE_PREPS and evidence != "name":  # "from Priyanka ..." is a person
                 label = "LOCATION"
             else:
                 label = "PERSON"
@@ -184,7 +223,7 @@ class ProperNounRecognizer(LocalRecognizer):
                 start, end = tok.idx, doc[j - 1].idx + len(doc[j - 1].text)
                 out.append(RecognizerResult(label, start, end, self.SCORE, recognition_metadata={
                     RecognizerResult.RECOGNIZER_NAME_KEY: "PrepkitProperNounRecognizer",
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id, EVIDENCE_KEY: evidence}))
             i = j
         return out
 

@@ -22,6 +22,7 @@ from prepkit.detect.tables import (
     _NPI_RULES,
     _PHONE_RULES,
     _PLAN_RULES,
+    _SSN_RULES,
     _TITLE_RULES,
     _ZIP_RULES,
 )
@@ -54,6 +55,7 @@ def builtin_recognizers(language: str = "en") -> list[LocalRecognizer]:
         RegexRecognizer("PrepkitAccountNumberRecognizer", "ACCOUNT_NUMBER", _ACCOUNT_RULES, [], language),
         RegexRecognizer("PrepkitDriverLicenseRecognizer", "US_DRIVER_LICENSE", _LICENSE_RULES, [], language),
         RegexRecognizer("PrepkitBirthDateRecognizer", "DATE_TIME", _DOB_RULES, [], language),
+        RegexRecognizer("PrepkitSsnRecognizer", "US_SSN", _SSN_RULES, [], language),
         RegexRecognizer("PrepkitPhoneRecognizer", "PHONE_NUMBER", _PHONE_RULES, [], language),
         RegexRecognizer("PrepkitCardRecognizer", "CREDIT_CARD", _CARD_RULES, [], language),
         RegexRecognizer("PrepkitHandleRecognizer", "PERSON", _HANDLE_RULES, [], language),

@@ -7,7 +7,7 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from prepkit.detect.propernoun import _ORG_CUES
+from prepkit.detect.propernoun import _HONORIFIC_WORD, _ORG_CUES
 
 # Types whose pattern recognizers validate (checksum, strict format): when one of them overlaps a weaker guess,
 # the guess is the false positive (a Luhn-valid card number is not also a driver's licence or a date).
@@ -60,7 +60,8 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
     - a span that overlaps a validated identifier (card, IBAN, SSN, e-mail...) of another type: e.g. the
       driver's-licence and bank-number patterns fire on every 16-digit card number, the URL recognizer on the
       domain of every e-mail address;
-    - an NER guess that overlaps a finding of one of prepkit's cued rules (an age, a street address, a ZIP code);
+    - an NER guess inside a finding of one of prepkit's cued rules (an age, a street address, a ZIP code); one
+      that overlaps such a finding only in part is cut back to the rest;
     - a DATE_TIME that names no date: no digit, month, weekday or holiday ("a few months ago", "the first year")
       or a bare number that cannot be a year or day ("91196" is a postcode, not a date).
     """
@@ -77,8 +78,16 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
             continue
         if r.entity_type in _NER_TYPES and not _recognizer(r).startswith("Prepkit"):
             hits = [o for o in ours if o.entity_type != r.entity_type and _overlaps(r, o)]
-            if hits and (r.entity_type != "PERSON" or not _trim(text, r, hits)):
-                continue  # an NER guess inside a cued finding ("35-year-old" as a date) is the cued one's
+            if hits:
+                head = r.start
+                if any(h.start <= r.start and r.end <= h.end for h in hits) or not _trim(text, r, hits):
+                    continue  # an NER guess inside a cued finding ("35-year-old" as a date) is the cued one's
+                # Overlapping only in part, the rest of the guess is kept ("16 November" of "16 November 2004"
+                # when a rule claims "2004 ..."); after an honorific it is a person whatever NER called it
+                # ("Mr Antoni Janus" as an ORG).
+                if r.entity_type != "PERSON" and any(h.entity_type == "TITLE" and h.start <= head < h.end
+                                                     and _HONORIFIC_WORD.match(text[h.start:h.end]) for h in hits):
+                    r.entity_type = "PERSON"
         if r.entity_type == "DATE_TIME" and not _recognizer(r).startswith("Prepkit"):
             value = text[r.start:r.end]
             if not _DATE_WORDS.search(value):
@@ -97,6 +106,9 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
         elif r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _AT_PLACE.search(
                 text, max(0, r.start - 20), r.start):
             r.entity_type = "LOCATION"  # "lives in Kerry", "dinner at Olive Garden": people are not "in" a person
+        if r.entity_type == "PHONE_NUMBER" and _SSN_SHAPE.fullmatch(text, r.start, r.end):
+            r.entity_type = "US_SSN"  # 3-2-4 is an SSN's shape, never a phone number's (3-3-4): "078-05-1120"
+            r.score = max(r.score, 0.6)
         if r.entity_type == "PERSON" and (lead := _SALUTATION_LEAD.match(text, r.start, r.end)) is not None:
             if lead.end() >= r.end:
                 continue  # the whole span is a greeting
@@ -109,6 +121,7 @@ _SALUTATION_LEAD = re.compile(r"(?i)(?:hi|hello|hey|dear|greetings|thanks|thank\
                               r"good\s+(?:morning|afternoon|evening)|welcome|congratulations|congrats)\b[\s,!.:;]*")
 
 
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
 # Words that name a media outlet, company or team account inside a handle (anywhere: handles have no spaces).
 _ORG_HANDLE = re.compile(r"(?i)news|radio|tv$|fm$|official|hq$|daily|magazine|mag$|times|post$|sports?$|fc$|club|"

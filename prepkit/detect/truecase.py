@@ -17,7 +17,8 @@ _NEGATION = re.compile(r"\s?['’]\s?t\b")  # "don't", "wouldn ' t": the stem is
 
 
 def case_mode(text: str) -> str | None:
-    """"lower" for a mostly lower-case text, "upper" for a mostly ALL-CAPS one, None when its case carries signal."""
+    """"lower" for a mostly lower-case text, "upper" for a mostly ALL-CAPS one, "runs" for a mixed-case text with
+    ALL-CAPS stretches, None when its case carries signal throughout."""
     # Links, @-handles and the retweet marker keep their own case whatever the writer's habit: not counted.
     words = _WORD.findall(_NOT_PROSE.sub(" ", text))
     if len(words) < 2:
@@ -26,7 +27,14 @@ def case_mode(text: str) -> str | None:
         return "upper"
     if sum(w[0].islower() for w in words) >= _LOWER_SHARE * len(words):
         return "lower"
+    if _CAPS_RUN.search(text):
+        return "runs"  # shouting inside ordinary text ("... THIS IS BARTHOLOMEW CHRISTOPHER WRITING AGAIN.")
     return None
+
+
+# Two or more ALL-CAPS words in a row, one of them at least four letters long (not "IT HR"): a shouted stretch of
+# an otherwise mixed-case text. Deciding the case habit per text missed these: the text as a whole is not shouting.
+_CAPS_RUN = re.compile(r"\b(?=[A-Z'’ ,]*[A-Z]{4})[A-Z][A-Z'’]+(?:[ \t,]+[A-Z][A-Z'’]+)+\b")
 
 
 def truecase(text: str, mode: str | None) -> str | None:
@@ -39,10 +47,21 @@ def truecase(text: str, mode: str | None) -> str | None:
 
     if mode is None:
         return None
-    chars = list(text.lower() if mode == "upper" else text)
-    if len(chars) != len(text):
-        return None
-    for m in _WORD.finditer(text):
+    if mode == "runs":  # only the shouted stretches change; the rest keeps the case it was written in
+        chars = list(text)
+        spans = [m.span() for m in _CAPS_RUN.finditer(text)]
+        for a, b in spans:
+            low = text[a:b].lower()
+            if len(low) != b - a:
+                return None
+            chars[a:b] = list(low)
+        words = [m for a, b in spans for m in _WORD.finditer(text, a, b)]
+    else:
+        chars = list(text.lower() if mode == "upper" else text)
+        if len(chars) != len(text):
+            return None
+        words = list(_WORD.finditer(text))
+    for m in words:
         w = m.group(0)
         if len(w) < 2 or w.lower() in STOP_WORDS or _NEGATION.match(text, m.end()):
             continue

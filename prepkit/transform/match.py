@@ -104,3 +104,24 @@ class Needle:
         if self.digits is not None:
             return h.has_digits(self.digits)
         return h.has_text(self.text)
+
+
+def same_mention(value: str, text: str, start: int, end: int) -> bool:
+    """Is text[start:end], found case-insensitively, another mention of the detected `value`?
+
+    Not when the value is made of common words and one the detector saw capitalized is lower-case there
+    ("Change" the name guess, "change" the verb; a name such as "Anna Berg" is still chased into "anna berg"), or when it is the head of a lower-case compound ("post-mortem" for the detected "Post"): a value is chased
+    into the forms it could have been detected as, not into common words that happen to share its letters.
+    """
+    from prepkit.detect.lexicon import common_words
+
+    found = text[start:end]
+    words = value.split()
+    if all(w.casefold() in common_words() for w in words):  # "Anna Berg" is chased into "anna  berg"
+        for v, f in zip(words, found.split(), strict=False):
+            if v[:1].isupper() and f[:1].islower():
+                return False
+    before, after = text[max(0, start - 2):start], text[end:end + 2]
+    if len(after) == 2 and after[0] in "-‐" and after[1].islower():
+        return False
+    return not (len(before) == 2 and before[1] in "-‐" and before[0].islower())
