@@ -209,6 +209,8 @@ class ProperNounRecognizer(LocalRecognizer):
                 i = j  # a Markdown heading is title case by convention: its capitals name no one
                 continue
             evidence = _evidence(doc, i, j, speaker)
+            if j == i + 1 and _ORG_CUES.match(tok.text):
+                evidence = None  # an organisation word alone names nothing ("Post updates every 30 minutes")
             if evidence is None:
                 i = j  # capitals alone: a form label, heading word or legal term ("Patient", "Section")
                 continue
