@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import ENV_SIGNING_FILE, KeyRing
 from prepkit.records import Result
 
@@ -70,7 +71,7 @@ ProblemKind = Literal["edited", "deleted", "inserted", "reordered", "truncated",
                       "malformed", "checkpoint_mismatch"]
 
 
-class AuditError(Exception):
+class AuditError(PrepkitError):
     """The audit log cannot be opened, read or appended to. Messages name the file, never an entry's content."""
 
 

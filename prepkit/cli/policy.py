@@ -91,18 +91,12 @@ def diff(old: str, new: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def test_cmd(file: str, inputs: tuple[str, ...], limit: int, color: bool | None, fmt: str) -> None:
     """Dry run on samples: findings, text before and after, and the route with its reason. Writes nothing."""
-    from prepkit.detect import ModelNotInstalled
-    from prepkit.io.readers import InputError
-    from prepkit.keys import KeyError_
     from prepkit.review.dryrun import dry_run, render_text
 
     if limit < 1:
         fail("--limit must be at least 1")
     loaded = _load(file)
-    try:
-        report = dry_run(loaded, list(inputs), limit=limit)
-    except (InputError, KeyError_, ModelNotInstalled) as e:
-        fail(str(e))
+    report = dry_run(loaded, list(inputs), limit=limit)
     if report.key_note:
         click.echo(report.key_note, err=True)
     if fmt == "json":

@@ -7,7 +7,6 @@ detected window by window, and the findings stitched back into whole-text offset
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, Recogni
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
+from threadpoolctl import ThreadpoolController
 
 from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
@@ -140,10 +140,6 @@ class _OneBlasThread:
         self._controller: Any = None
 
     def __call__(self) -> Any:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # optional at run time: without it BLAS keeps its own thread count
-            return contextlib.nullcontext()
         if self._controller is None:
             self._controller = ThreadpoolController()
         return self._controller.limit(limits=1, user_api="blas")
