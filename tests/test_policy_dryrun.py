@@ -64,9 +64,7 @@ def test_dry_run_json_with_configured_key(sample: Path) -> None:
     doc = json.loads(r.stdout)
     routes = {x["id"]: (x["route"], x["rule"]) for x in doc["records"]}
     assert routes["r1"] == ("quarantine", "ssn") and routes["r3"] == ("drop", "bots")
-    # r4 is routed to fine-tuning by default, and the dataset filters withhold it there as a run does: a plain
-    # document in a chat-format dataset (policy test goes through the run's driver and filters)
-    assert routes["r4"] == ("drop", "finetune-filter:not_chat")
+    assert routes["r4"] == ("finetune", None)
     [seg] = [x for x in doc["records"] if x["id"] == "r2"][0]["segments"]
     assert [f["entity_type"] for f in seg["findings"]] == ["CREDIT_CARD"]
     assert seg["after"] == "Card **** **** **** 1111 was charged twice."
