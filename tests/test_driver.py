@@ -53,9 +53,8 @@ def test_the_summary_counts_every_step_and_agrees_with_the_sinks(sample_run) -> 
 def test_policy_test_shows_what_the_run_does_with_a_duplicate(tmp_path: Path) -> None:
     # `policy test` goes through the run's driver and filters: a duplicate routed to fine-tuning is a drop there
     # too, with the same rule the run's audit log records.
-    from prepkit.policy.dryrun import dry_run
-
     from prepkit.policy import load_policy
+    from prepkit.review.dryrun import dry_run
 
     ticket = {"id": "t1", "doc_type": "chat", "messages": [
         {"role": "user", "content": "How do I rotate an API token in Northwind Analytics Pro?"},

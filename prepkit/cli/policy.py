@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, main
+from prepkit.cli.base import EXIT_FOUND, EXIT_OK, fail, main
 from prepkit.policy.load import LoadedPolicy
 
 
@@ -49,13 +49,9 @@ def lint(files: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 
 def _load(path: str) -> LoadedPolicy:
-    from prepkit.policy import PolicyError, load_policy
+    from prepkit.policy import load_policy
 
-    try:
-        return load_policy(path)
-    except PolicyError as e:
-        click.echo(str(e), err=True)
-        sys.exit(EXIT_ERROR)
+    return load_policy(path)
 
 
 @policy.command()

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from prepkit.errors import PrepkitError
 from prepkit.policy.catalog import Catalog, register_check
 from prepkit.policy.model import Policy
 
@@ -29,7 +30,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.path}: {self.message}"
 
 
-class PolicyError(Exception):
+class PolicyError(PrepkitError):
     """One or more problems in a policy file; str() lists them all, one per line."""
 
     def __init__(self, problems: list[Problem], partial: LoadedPolicy | None = None):
