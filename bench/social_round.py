@@ -19,31 +19,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import prepkit.detect.engine as eng  # noqa: E402
-import prepkit.detect.recognizers as rc  # noqa: E402
+import prepkit.detect.propernoun as pn  # noqa: E402
+import prepkit.detect.refine as rf  # noqa: E402
 from prepkit.eval import Span, load_gold, score  # noqa: E402
 from prepkit.policy import load_policy  # noqa: E402
 from prepkit.records import Record, Segment  # noqa: E402
 
 DATASETS = ("presidio_synth", "wnut17_test")
-ORIG = (eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case, rc._AT_PLACE,
-        rc._ORG_HANDLE, rc._COMMON_ACRONYMS)
+ORIG = (eng.case_mode, rf._LONE_NAME, pn._possessive_or_verb_after, pn._headline_case, rf._AT_PLACE,
+        rf._ORG_HANDLE, rf._COMMON_ACRONYMS)
 NEVER = re.compile(r"(?!)")
 
 
 def _reset() -> None:
-    (eng._case_mode, rc._LONE_NAME, rc._possessive_or_verb_after, rc._headline_case, rc._AT_PLACE, rc._ORG_HANDLE,
-     rc._COMMON_ACRONYMS) = ORIG
+    (eng.case_mode, rf._LONE_NAME, pn._possessive_or_verb_after, pn._headline_case, rf._AT_PLACE, rf._ORG_HANDLE,
+     rf._COMMON_ACRONYMS) = ORIG
 
 
 VARIANTS: dict[str, Callable[[], None]] = {
     "all on": lambda: None,
-    "- truecased NER pass": lambda: setattr(eng, "_case_mode", lambda t: None),
-    "- lone-word ORG -> PERSON": lambda: setattr(rc, "_LONE_NAME", NEVER),
-    "- sentence-initial name before a verb": lambda: setattr(rc, "_possessive_or_verb_after", lambda d, j: False),
-    "- headline-case rule": lambda: setattr(rc, "_headline_case", lambda d: False),
-    "- PERSON after in/at/near -> LOCATION": lambda: setattr(rc, "_AT_PLACE", NEVER),
-    "- outlet/company handle -> ORGANIZATION": lambda: setattr(rc, "_ORG_HANDLE", NEVER),
-    "- common abbreviations are no names": lambda: setattr(rc, "_COMMON_ACRONYMS", set()),
+    "- truecased NER pass": lambda: setattr(eng, "case_mode", lambda t: None),
+    "- lone-word ORG -> PERSON": lambda: setattr(rf, "_LONE_NAME", NEVER),
+    "- sentence-initial name before a verb": lambda: setattr(pn, "_possessive_or_verb_after", lambda d, j: False),
+    "- headline-case rule": lambda: setattr(pn, "_headline_case", lambda d: False),
+    "- PERSON after in/at/near -> LOCATION": lambda: setattr(rf, "_AT_PLACE", NEVER),
+    "- outlet/company handle -> ORGANIZATION": lambda: setattr(rf, "_ORG_HANDLE", NEVER),
+    "- common abbreviations are no names": lambda: setattr(rf, "_COMMON_ACRONYMS", set()),
 }
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from prepkit.audit import canonical
+from prepkit.errors import PrepkitError
 from prepkit.keys import ENV_SIGNING_FILE
 from prepkit.policy import LoadedPolicy
 from prepkit.sinks.files import write_json
@@ -30,7 +31,7 @@ FORMAT = "prepkit-policy-approvals-v1"
 _SIGNED = ("policy_sha256", "policy_name", "policy_version", "approved_by", "approved_at")
 
 
-class ApprovalError(Exception):
+class ApprovalError(PrepkitError):
     """An approval cannot be made or checked. Messages name the file and what is wrong, never key material."""
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import KeyRing
 from prepkit.policy.model import Policy
 from prepkit.records import Applied, Finding, Record, Result, Transformed, Verification, VerifyFailure
@@ -41,7 +42,7 @@ CACHE_FILE = "results.db"
 FORMAT = 1  # bump when the stored shape or the meaning of a stage output changes
 
 
-class CacheError(Exception):
+class CacheError(PrepkitError):
     pass
 
 

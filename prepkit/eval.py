@@ -23,11 +23,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from prepkit.errors import PrepkitError
+
 BETA = 2.0  # F2: a missed name is a leak, a false alarm only costs utility
 METRICS = ("precision", "recall", "f2", "any_pii_recall", "entity_protection", "chars_masked")
 
 
-class GoldError(ValueError):
+class GoldError(PrepkitError, ValueError):
     """A gold file that cannot be read; the message names file and line, never quotes the text."""
 
 

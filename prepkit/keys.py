@@ -20,12 +20,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from prepkit.errors import PrepkitError
+
 ENV_FILE = "PREPKIT_KEY_FILE"
 ENV_KEY = "PREPKIT_KEY"
 ENV_SIGNING_FILE = "PREPKIT_SIGNING_KEY_FILE"  # Ed25519 key for audit checkpoints; kept apart from the HMAC key
 
 
-class KeyError_(Exception):
+class KeyError_(PrepkitError):
     """A key is missing, unreadable or malformed. Messages name the source, never the key."""
 
 

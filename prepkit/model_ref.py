@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from prepkit.errors import PrepkitError
+
 TRANSFORMERS_PREFIX = "transformers:"
 
 
-class ModelNotInstalled(Exception):
+class ModelNotInstalled(PrepkitError):
     pass
 
 

@@ -13,6 +13,7 @@ name (never its message, which may quote the input): fail closed, never pass thr
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ class Pipeline:
         # imported here: spaCy and Presidio take about a second to import, which a fully cached re-run never needs
         from prepkit.detect import Detector
 
+        self.spacy_model = spacy_model
         self.detector = Detector(self.policy, spacy_model)
         self.transformer = Transformer(self.loaded, self.keyring)
         full_scan = None
@@ -69,12 +71,10 @@ class Pipeline:
 
     @property
     def versions(self) -> dict[str, str]:
-        import presidio_analyzer
+        """What shapes this pipeline's outputs besides the policy and the key (what a run's cache is keyed on)."""
+        from prepkit.versions import output_versions
 
-        from prepkit import __version__
-
-        return {"prepkit": __version__, "presidio": getattr(presidio_analyzer, "__version__", "unknown"),
-                "spacy_model": self.detector.model_version}
+        return output_versions(self.spacy_model or self.policy.detection.spacy_model)
 
     # -- API -------------------------------------------------------------------------------------------------
     def process(self, records: Iterable[Record | dict[str, Any] | str]) -> Iterator[Result]:
@@ -101,18 +101,29 @@ class Pipeline:
         return rec
 
     def process_batch(self, records: list[Record]) -> list[Result]:
-        findings, errors = self._detect(records)
-        return [self._finish(rec, f, err) for rec, f, err in zip(records, findings, errors, strict=True)]
+        findings, errors, shares = self._detect(records)
+        return [self._finish(rec, f, err, share)
+                for rec, f, err, share in zip(records, findings, errors, shares, strict=True)]
 
     def detect_batch(self, records: list[Record]) -> list[Result]:
         """Detection only (`prepkit scan`): Results with findings (or the detection error) and nothing else;
         unrouted, so their decision says so."""
-        findings, errors = self._detect(records)
-        return [Result(rec, f, None, Verification(passed=False), _SCAN_ONLY, err)
-                for rec, f, err in zip(records, findings, errors, strict=True)]
+        findings, errors, shares = self._detect(records)
+        return [Result(rec, f, None, Verification(passed=False), _SCAN_ONLY, err, (("detect", share),))
+                for rec, f, err, share in zip(records, findings, errors, shares, strict=True)]
 
     # -- stages ----------------------------------------------------------------------------------------------
-    def _detect(self, records: list[Record]) -> tuple[list[list[Finding]], list[str | None]]:
+    def _detect(self, records: list[Record]) -> tuple[list[list[Finding]], list[str | None], list[float]]:
+        """Findings and the error (or None) per record, and each record's share of the batch's detection time
+        (by characters: detection runs on the batch as a whole)."""
+        t0 = time.perf_counter()
+        findings, errors = self._detect_all(records)
+        seconds = time.perf_counter() - t0
+        chars = [max(r.char_count, 1) for r in records]
+        total = sum(chars)
+        return findings, errors, [seconds * c / total for c in chars]
+
+    def _detect_all(self, records: list[Record]) -> tuple[list[list[Finding]], list[str | None]]:
         try:
             return self.detector.detect(records), [None] * len(records)
         except Exception:
@@ -128,23 +139,30 @@ class Pipeline:
                     errs.append(f"detect:{type(e).__name__}")
             return out, errs
 
-    def _finish(self, rec: Record, findings: list[Finding], error: str | None) -> Result:
+    def _finish(self, rec: Record, findings: list[Finding], error: str | None, detect_s: float = 0.0) -> Result:
         transformed: Transformed | None = None
         verification = Verification(passed=False)
+        timings = [("detect", detect_s)]
         if error is None:
+            t0 = time.perf_counter()
             try:
                 transformed = self.transformer.transform(rec, findings)
             except Exception as e:  # noqa: BLE001
                 error = f"transform:{type(e).__name__}"
+            timings.append(("transform", time.perf_counter() - t0))
         if error is None and transformed is not None:
+            t0 = time.perf_counter()
             try:
                 verification = self.verifier.verify(rec, findings, transformed)
             except Exception as e:  # noqa: BLE001
                 error = f"verify:{type(e).__name__}"
+            timings.append(("verify", time.perf_counter() - t0))
         if error is not None:
             transformed = None
+        t0 = time.perf_counter()
         decision = decide(self.policy, rec, findings, verification if error is None else None, error)
-        return Result(rec, findings, transformed, verification, decision, error)
+        timings.append(("route", time.perf_counter() - t0))
+        return Result(rec, findings, transformed, verification, decision, error, tuple(timings))
 
 
 def _full_scan(detector: Detector) -> Any:

@@ -7,7 +7,7 @@ and CSV columns are anonymized in place and written back in their own shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -94,14 +94,22 @@ class Transformed:
     subject_hashes: list[str] = field(default_factory=list)  # keyed hashes of detected values, for `forget`
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Result:
+    """A record and what the steps made of it. Frozen: a decision is changed only by making a new Result
+    (`with_decision`), in one place (prepkit.route.Router), before any sink sees it."""
+
     record: Record
     findings: list[Finding]
     transformed: Transformed | None
     verification: Verification
     decision: Decision
     error: str | None = None  # exception class name when the record failed closed; never the message
+    # (step name, seconds) spent on this record in the pipeline; a batch step's time is shared by characters
+    timings: tuple[tuple[str, float], ...] = ()
+
+    def with_decision(self, decision: Decision) -> Result:
+        return replace(self, decision=decision)
 
     @property
     def entity_counts(self) -> dict[str, int]:

@@ -1,4 +1,10 @@
-"""Routing: the policy's ordered rules, first match wins; the default route when none matches.
+"""Routing: the one place a record's route is decided.
+
+`decide` applies the policy's ordered rules (first match wins; the default route when none matches). It runs
+where the record is processed (a worker) and on a cache replay. A `Router` then applies the pre-sink filters
+(an erased data subject, the fine-tune dataset filters and duplicates) in input order on the driver, so the
+`Decision` a sink, the audit log and the summary see is final and the same for all of them. A filter returns
+`(keep, reason)`; a record it does not keep becomes a `drop` with the filter's reason.
 
 A record whose detection or transformation raised never reaches a rule that could send it to fine-tuning:
 it is quarantined before the rules run (fail closed).
@@ -8,10 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from typing import Any
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from prepkit.policy.model import Policy, Rule, When
-from prepkit.records import Decision, Finding, Record, Route, Verification
+from prepkit.records import Decision, Finding, Record, Result, Route, Verification
+from prepkit.stats import RunStats
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -94,3 +103,57 @@ def decide(policy: Policy, record: Record, findings: list[Finding], verification
         return Decision(Route.QUARANTINE, "verification failed and no rule routed the record; quarantined")
     labels = tuple(d.labels or (policy.outputs.rag.default_labels if d.route == "rag" else []))
     return Decision(Route(d.route), d.reason, None, labels)
+
+
+class Filter(Protocol):
+    """A pre-sink step: it screens records routed to one of `routes` and may withhold them."""
+
+    name: str  # the step's name in the run summary
+    routes: frozenset[Route]
+
+    def __call__(self, result: Result) -> tuple[bool, str]:
+        """(keep, reason): reason is a short code saying why a record is withheld ("" when kept)."""
+        ...
+
+    def withheld(self, result: Result, reason: str) -> Decision:
+        """The decision for a record this filter withholds (a drop, with the reason in words)."""
+        ...
+
+
+class Router:
+    """Applies the filters, in order, to a record's rule-based decision; the first that withholds it decides."""
+
+    def __init__(self, filters: Sequence[Filter] = (), stats: RunStats | None = None) -> None:
+        self.filters = list(filters)
+        self.stats = stats  # per-filter counts and times, for the run summary
+
+    def finalize(self, result: Result) -> Result:
+        for f in self.filters:
+            if result.decision.route not in f.routes:
+                continue
+            t0 = time.perf_counter()
+            keep, reason = f(result)
+            if self.stats is not None:
+                self.stats.step(f.name, time.perf_counter() - t0, withheld=not keep)
+            if not keep:
+                return result.with_decision(f.withheld(result, reason))
+        return result
+
+
+class ErasedSubjects:
+    """A record holding a data subject erased on request (`prepkit forget`) must not come back into fine-tuning
+    or the store when its source is processed again."""
+
+    name = "erased_subject"
+    routes = frozenset({Route.FINETUNE, Route.RAG})
+
+    def __init__(self, erased: set[str] | frozenset[str]) -> None:
+        self.erased = frozenset(erased)
+
+    def __call__(self, result: Result) -> tuple[bool, str]:
+        held = bool(self.erased and result.transformed
+                    and self.erased.intersection(result.transformed.subject_hashes))
+        return (False, "erased-subject") if held else (True, "")
+
+    def withheld(self, result: Result, reason: str) -> Decision:
+        return Decision(Route.DROP, "holds a data subject erased on request (GDPR art. 17)", rule="erased-subject")

@@ -11,10 +11,12 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from prepkit.errors import PrepkitError
+
 LOCK_FILE = ".prepkit.lock"
 
 
-class RunLocked(Exception):
+class RunLocked(PrepkitError):
     """Another prepkit process is writing to this output folder."""
 
 

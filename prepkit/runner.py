@@ -1,5 +1,5 @@
-"""A whole run: read inputs → Pipeline (on an engine: in-process, a pool of workers, or Ray) → sinks, audit,
-summary, manifest.
+"""A whole run, composed: read inputs → the driver (cache, engine, routing with the pre-sink filters) → the
+route's sink, the audit log and the counts → summary, report, manifest.
 
 Records keep their input order whatever the worker count, so outputs are byte-identical across runs and
 `--workers` settings.
@@ -10,31 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prepkit import uptodate
 from prepkit.audit import AuditLog
-from prepkit.cache import CACHE_DIR, ResultCache, clean_stale_temp_files, replay
-from prepkit.engine import DeferredEngine, Engine, WorkerSpec, make_engine
+from prepkit.cache import CACHE_DIR, CACHE_FILE, ResultCache, clean_stale_temp_files
+from prepkit.driver import Driver
+from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
+from prepkit.errors import PrepkitError
 from prepkit.ids import RunIds
 from prepkit.io.readers import InputError, find_inputs, read_file, require_extras
 from prepkit.io.sources import is_stdin
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import LoadedPolicy, load_policy
-from prepkit.records import Decision, Record, Rejected, Result, Route
+from prepkit.records import Record, Rejected, Result
 from prepkit.report import ReportNotes
+from prepkit.route import Router
 from prepkit.runlock import RunLock
 from prepkit.sinks.files import ensure_private_dir, write_json
-from prepkit.sinks.finetune import FinetuneWriter
-from prepkit.sinks.quarantine import QuarantineWriter, RejectedWriter
+from prepkit.sinks.routes import RouteSinks
+from prepkit.stats import RunStats
+from prepkit.versions import output_versions
 
 
-class StrictInputError(Exception):
+class StrictInputError(PrepkitError):
     def __init__(self, rejected: Rejected):
         self.rejected = rejected
         super().__init__(f"{rejected.location()}: {rejected.reason}")
@@ -73,21 +76,6 @@ class RunOutcome:
     results_examples: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _batches(items: Iterable[Record | Rejected], size: int,
-             on_rejected: Callable[[Rejected], None]) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for item in items:
-        if isinstance(item, Rejected):
-            on_rejected(item)
-            continue
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 # -- the run ----------------------------------------------------------------------------------------------
 def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
         progress: Callable[[int], None] | None = None) -> RunOutcome:
@@ -98,13 +86,8 @@ def run(cfg: RunConfig, *, keyring: KeyRing | None = None,
 def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
          progress: Callable[[int], None] | None = None) -> RunOutcome:
     started = time.monotonic()
-    loaded = load_policy(cfg.policy)
+    loaded = _loaded(cfg)
     policy = loaded.policy
-    if cfg.finetune_format:
-        ft = policy.outputs.finetune.model_copy(update={"format": cfg.finetune_format})
-        outputs = policy.outputs.model_copy(update={"finetune": ft})
-        policy = policy.model_copy(update={"outputs": outputs})
-        loaded = LoadedPolicy(policy, loaded.path, loaded.sha256, loaded.lines)
     keyring = keyring or load_keyring(policy.keys.key_file)
     assert keyring is not None
     # Raises InputError for a path that does not exist or a missing extra, before any output. OUT is never read
@@ -117,14 +100,14 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     files = [(path, ids.source(name)) for path, name in files]
     opts = input_options(loaded, text_field=cfg.text_field, id_field=cfg.id_field, text_columns=cfg.text_columns)
 
-    if cfg.resume and not _cache_path(cfg.out).exists():
+    if cfg.resume and not (Path(cfg.out) / CACHE_DIR / CACHE_FILE).exists():
         raise InputError(f"{cfg.out}: nothing to resume (no {CACHE_DIR}/ from an earlier run with the cache on); "
                          "run without --resume")
     out = ensure_private_dir(Path(cfg.out))
     lock.acquire(out)  # before touching anything in OUT, temp files of a live run included
     clean_stale_temp_files(out)  # half-written files of a killed run
     run_id = uuid.uuid4().hex[:16]
-    versions = _versions(loaded, cfg.spacy_model)
+    versions = output_versions(cfg.spacy_model or policy.detection.spacy_model)
     fp = _fingerprint(cfg, loaded, keyring, versions, files)
     if fp is not None and not cfg.force:
         prev = uptodate.previous(out, fp)
@@ -137,82 +120,47 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
                      policy=loaded.identity, versions=versions)
     audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
 
-    finetune = FinetuneWriter(out, policy.outputs.finetune, policy=loaded, memo=cache)
-    quarantine = QuarantineWriter(out, keyring)
-    rejected = RejectedWriter(out)
-    rag = _rag_writer(out, loaded, keyring, cfg.rag_url)
-
-    stats = _Stats()
+    sinks = RouteSinks.open(out, loaded, keyring, memo=cache, rag_url=cfg.rag_url, sync=cfg.sync)
+    stats = RunStats(inputs=[name for _, name in files])
     notes = ReportNotes()  # counts per rule, quarantined ids, varied examples
-
-    strict_stop: list[Rejected] = []
-
-    def on_rejected(rej: Rejected) -> None:
-        if cfg.strict:
-            # Not raised here: this runs inside the input generator, which a worker pool consumes from its own
-            # thread (an exception there hung the pool). The stream stops and the main loop raises below.
-            strict_stop.append(rej)
-            return
-        rejected.add(rej)
-        stats.count_rejected(rej)
-        audit.append("rejected", source=rej.source, line=rej.line, field=rej.field, reason=rej.reason,
-                     input_sha256=rej.raw_sha256, route="rejected")
 
     def stream() -> Iterator[Record | Rejected]:
         for path, name in files:
             for item in read_file(path, name, opts):
-                if strict_stop:
-                    return
                 yield ids.admit(item)  # unique ids, and no identifier that could carry personal data
 
-    pending: deque[tuple[list[Record], list[Any]]] = deque()
-
-    def misses() -> Iterator[list[Record]]:
-        # Cache hits stay here; only misses go to the pipeline (in order, so results line up below).
-        for b in _batches(stream(), cfg.batch_size, on_rejected):
-            hits = cache.get_many(b) if cache is not None else [None] * len(b)
-            pending.append((b, hits))
-            yield [r for r, h in zip(b, hits, strict=True) if h is None]
-
+    # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
+    spec = WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size)
+    engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers))
+    driver = Driver(engine, batch_size=cfg.batch_size, cache=cache, policy=policy,
+                    router=Router(sinks.filters(), stats), stats=stats, stop_at_rejected=cfg.strict)
     interrupted = False
-    engine: Engine | None = None
     try:
-        batches = misses()
-        # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
-        spec = WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size)
-        engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers))
-        result_batches: Iterable[list[Result]] = engine.map(batches)
-        for fresh in result_batches:
-            batch, hits = pending.popleft()
-            results = _merge(batch, hits, fresh, loaded, cache)
-            for res in results:
-                _dispatch(res, finetune, rag, quarantine, audit, stats)
-                notes.observe(res, _example)
+        for item in driver.results(stream()):
+            if isinstance(item, Rejected):
+                if cfg.strict:
+                    if cache is not None:
+                        cache.close()  # keep the work done so far for the next run
+                    raise StrictInputError(item)
+                _reject(item, sinks, audit, stats)
+                continue
+            _deliver(item, sinks, audit, stats)
+            notes.observe(item, _example)
             if progress:
-                progress(sum(r.record.char_count for r in results))
-        if strict_stop:
-            if cache is not None:
-                cache.close()  # keep the work done so far for the next run
-            raise StrictInputError(strict_stop[0])
+                progress(item.record.char_count)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if engine is not None:
-            engine.close()
+        engine.close()
 
     if cache is not None:
         cache.close(prune=not interrupted)  # a complete run saw every record: entries it did not use are stale
-    ft_stats = finetune.close(run={"routes": dict(stats.routes), "reasons": dict(stats.reasons),
-                                   "inputs": [name for _, name in files]})
-    stats.quarantined_written = quarantine.close()
-    rejected.close()
-    rag_stats = rag.close(sync=cfg.sync, seen_ids=stats.seen_ids) if rag is not None else {}
-
-    summary = stats.summary(run_id, loaded, [name for _, name in files], time.monotonic() - started)
+    figures = sinks.close(stats)
+    summary = stats.summary(run_id, loaded.identity, time.monotonic() - started)
     summary.update(notes.summary())
     examples = notes.final_examples()
-    summary["finetune"] = ft_stats
-    summary["rag"] = rag_stats
+    summary["finetune"] = figures["finetune"]
+    summary["rag"] = figures["rag"]
     summary["interrupted"] = interrupted
     summary["cache"] = cache.stats() if cache is not None else None
     summary["skipped"] = found.skipped()
@@ -226,6 +174,33 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     if fp is not None and code in (0, 2) and summary["conservation"]["ok"]:
         uptodate.remember(out, fp, run_id, summary, examples)
     return RunOutcome(summary, out, code, examples)
+
+
+def _loaded(cfg: RunConfig) -> LoadedPolicy:
+    loaded = load_policy(cfg.policy)
+    if not cfg.finetune_format:
+        return loaded
+    policy = loaded.policy
+    ft = policy.outputs.finetune.model_copy(update={"format": cfg.finetune_format})
+    outputs = policy.outputs.model_copy(update={"finetune": ft})
+    return LoadedPolicy(policy.model_copy(update={"outputs": outputs}), loaded.path, loaded.sha256, loaded.lines)
+
+
+def _deliver(res: Result, sinks: RouteSinks, audit: AuditLog, stats: RunStats) -> None:
+    """A record with its final decision: into its route's sink, the subject index, the audit log, the counts."""
+    t0 = time.perf_counter()
+    sinks.of(res.decision.route).add(res)
+    sinks.rag.index(res)  # for every record, so one that failed closed also drops its old chunks
+    stats.step(f"sink_{res.decision.route.value}", time.perf_counter() - t0)
+    audit.record(res)
+    stats.count(res)
+
+
+def _reject(rej: Rejected, sinks: RouteSinks, audit: AuditLog, stats: RunStats) -> None:
+    sinks.rejected.add(rej)
+    stats.count_rejected(rej)
+    audit.append("rejected", source=rej.source, line=rej.line, field=rej.field, reason=rej.reason,
+                 input_sha256=rej.raw_sha256, route="rejected")
 
 
 def _fingerprint(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, versions: dict[str, str],
@@ -278,106 +253,9 @@ def exit_code(summary: dict[str, Any]) -> int:
     return 0
 
 
-def _cache_path(out: str | Path) -> Path:
-    from prepkit.cache import CACHE_FILE
-
-    return Path(out) / CACHE_DIR / CACHE_FILE
-
-
-def _merge(batch: list[Record], hits: list[Any], fresh: list[Result], loaded: LoadedPolicy,
-           cache: ResultCache | None) -> list[Result]:
-    """Results in input order: cached ones replayed through routing, fresh ones stored for the next run."""
-    it = iter(fresh)
-    out: list[Result] = []
-    for rec, hit in zip(batch, hits, strict=True):
-        if hit is not None:
-            out.append(replay(loaded.policy, rec, hit))
-            continue
-        res = next(it)
-        if cache is not None and res.error is None:
-            cache.put(rec, res.findings, res.transformed, res.verification)
-        out.append(res)
-    return out
-
-
-def _versions(loaded: LoadedPolicy, spacy_model: str | None) -> dict[str, str]:
-    """What results depend on besides the policy. Read from package metadata, not by importing Presidio and
-    spaCy (about a second): a fully cached re-run never needs them."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from prepkit import __version__
-    from prepkit.model_ref import model_id
-
-    def dist(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "unknown"
-
-    name = spacy_model or loaded.policy.detection.spacy_model
-    return {"prepkit": __version__, "presidio": dist("presidio-analyzer"), "spacy": dist("spacy"),
-            "spacy_model": model_id(name) or _model_id(name)}
-
-
-def _model_id(name: str) -> str:
-    """`<meta name>-<meta version>` of an installed spaCy pipeline package or directory (what spacy.info reads)."""
-    import importlib.util
-    import json
-
-    try:
-        spec = importlib.util.find_spec(name) if name.isidentifier() else None
-    except (ImportError, ValueError):
-        spec = None
-    dirs = list(spec.submodule_search_locations or []) if spec is not None else [name]
-    for d in dirs:
-        try:
-            meta = json.loads((Path(d) / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(meta, dict):
-            return f"{meta.get('name', name)}-{meta.get('version', '')}"
-    return name
-
-
-def _rag_writer(out: Path, loaded: LoadedPolicy, keyring: KeyRing, url: str | None) -> Any:
-    try:
-        from prepkit.rag import RagWriter
-    except ImportError:
-        return None
-    return RagWriter(out, loaded, keyring, url)
-
-
-def _dispatch(res: Result, finetune: FinetuneWriter, rag: Any, quarantine: QuarantineWriter, audit: AuditLog,
-              stats: _Stats) -> None:
-    if rag is not None and res.decision.route in (Route.FINETUNE, Route.RAG) and rag.erased_subject(res):
-        # `prepkit forget` erased a subject this record holds: a re-run must not bring it back anywhere.
-        res.decision = Decision(Route.DROP, "holds a data subject erased on request (GDPR art. 17)",
-                                rule="erased-subject")
-    route = res.decision.route
-    if route == Route.FINETUNE:
-        placed = finetune.add(res)
-        if placed.withheld is not None:
-            # A dataset filter (duplicate, length, mostly PII) kept it out: account for it as a drop with the
-            # reason, so routes, audit log and conservation all agree with what was written.
-            res.decision = Decision(Route.DROP, placed.reason, rule=f"finetune-filter:{placed.withheld}",
-                                    labels=res.decision.labels)
-    elif route == Route.RAG:
-        if rag is not None:
-            rag.add(res)
-    elif route == Route.QUARANTINE:
-        quarantine.add(res)
-    if rag is not None:
-        rag.index_subjects(res)  # for every record, so one that failed closed also drops its old chunks
-    audit.record(res)
-    stats.count(res)
-
-
 def _example(res: Result) -> dict[str, Any]:
-    try:
-        from prepkit.report import mask_value
-    except ImportError:
-        def mask_value(s: str) -> str:
-            return " ".join(w[:1] + "*" * (len(w) - 1) for w in s.split())
+    from prepkit.report import mask_value
+
     assert res.transformed is not None
     seg = min({f.segment for f in res.findings})
     text = res.record.segments[seg].text
@@ -392,76 +270,6 @@ def _example(res: Result) -> dict[str, Any]:
     return {"record_id": res.record.id, "route": str(res.decision.route), "before": "".join(parts)[:600],
             "after": res.transformed.texts[seg][:600],
             "entities": sorted({f.entity_type for f in res.findings if f.segment == seg})}
-
-
-class _Stats:
-    def __init__(self) -> None:
-        self.routes: Counter[str] = Counter({r.value: 0 for r in Route})
-        self.entities_before: Counter[str] = Counter()
-        self.entities_after: Counter[str] = Counter()
-        self.by_check: Counter[str] = Counter()
-        self.operators: Counter[str] = Counter()
-        self.reasons: Counter[str] = Counter()
-        self.rejected_reasons: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.scores: dict[str, list[float]] = {}
-        self.seen_ids: set[str] = set()
-        self.chars = 0
-        self.records_in = 0
-        self.quarantined_written = 0
-
-    def count_rejected(self, rej: Rejected) -> None:
-        self.records_in += 1
-        self.routes[Route.REJECTED.value] += 1
-        # group by the reason's first clause so counts stay readable
-        self.rejected_reasons[rej.reason.split(":")[0].split(";")[0]] += 1
-
-    def count(self, res: Result) -> None:
-        self.records_in += 1
-        self.seen_ids.add(res.record.id)
-        self.chars += res.record.char_count
-        self.routes[res.decision.route.value] += 1
-        self.reasons[res.decision.reason] += 1
-        for f in res.findings:
-            self.entities_before[f.entity_type] += 1
-            self.scores.setdefault(f.entity_type, []).append(round(f.score, 2))
-        for fail in res.verification.failures:
-            self.by_check[fail.check] += 1
-            self.entities_after[fail.entity_type] += 1
-        self.operators.update(res.operators)
-        if res.error:
-            self.errors[res.error] += 1
-
-    def summary(self, run_id: str, loaded: LoadedPolicy, inputs: list[str], duration: float) -> dict[str, Any]:
-        accounted = sum(self.routes.values())
-        return {
-            "run_id": run_id,
-            "policy": loaded.identity,
-            "inputs": inputs,
-            "records_in": self.records_in,
-            "routes": dict(self.routes),
-            "conservation": {"ok": accounted == self.records_in, "records_in": self.records_in,
-                             "accounted": accounted,
-                             "equation": "records_in = finetune + rag + quarantine + drop + rejected"},
-            "entities_before": dict(sorted(self.entities_before.items())),
-            "entities_after": dict(sorted(self.entities_after.items())),
-            "verification_failures": {"by_check": dict(self.by_check), "by_entity": dict(self.entities_after)},
-            "reasons": dict(self.reasons.most_common()),
-            "rejected_reasons": dict(self.rejected_reasons.most_common()),
-            "errors": dict(self.errors),
-            "operators": dict(sorted(self.operators.items())),
-            "scores": {k: _histogram(v) for k, v in sorted(self.scores.items())},
-            "chars": self.chars,
-            "duration_s": round(duration, 3),
-        }
-
-
-def _histogram(scores: list[float]) -> dict[str, int]:
-    bins: Counter[str] = Counter()
-    for s in scores:
-        b = min(int(s * 10), 9) / 10
-        bins[f"{b:.1f}-{b + 0.1:.1f}"] += 1
-    return dict(sorted(bins.items()))
 
 
 def _write_report(out: Path, summary: dict[str, Any], examples: list[dict[str, Any]]) -> None:

@@ -24,15 +24,17 @@ from typing import Any
 
 import regex
 
+from prepkit.errors import PrepkitError
+
 DEFAULT_TIMEOUT_S = 2.0
 ENV_TIMEOUT = "PREPKIT_REGEX_TIMEOUT"  # seconds; lets an operator tighten or loosen the limit without a release
 
 
-class RegexTimeout(Exception):
+class RegexTimeout(PrepkitError):
     """A policy regex ran past its time limit on some text. The message names the pattern, never the text."""
 
 
-class UnsafeRegex(ValueError):
+class UnsafeRegex(PrepkitError, ValueError):
     """A policy regex whose shape allows catastrophic backtracking."""
 
 

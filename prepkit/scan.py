@@ -7,16 +7,17 @@ per worker; results come back in input order, so the output does not depend on t
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
+from prepkit.driver import Driver
 from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
 from prepkit.io.readers import read_inputs
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import load_policy
-from prepkit.records import Record, Rejected, Result
+from prepkit.records import Result
 from prepkit.snippet import masked_context
 
 
@@ -30,31 +31,10 @@ def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None
     keyring = load_keyring(loaded.policy.keys.key_file, required=False) \
         or KeyRing.from_bytes(os.urandom(32), "ephemeral (scan only)")
     spec = WorkerSpec.of(loaded, keyring, spacy_model, batch_size, detect_only=True)
-    pending: deque[list[Record | Rejected]] = deque()
-
-    def batches() -> Iterator[list[Record]]:
-        group: list[Record | Rejected] = []
-        for n, item in enumerate(read_inputs(inputs, opts)):
-            if limit is not None and n >= limit:
-                break
-            group.append(item)
-            if sum(isinstance(x, Record) for x in group) >= batch_size:
-                pending.append(group)
-                yield [x for x in group if isinstance(x, Record)]
-                group = []
-        if group:
-            pending.append(group)
-            yield [x for x in group if isinstance(x, Record)]
-
     runner = DeferredEngine(lambda: make_engine(engine, spec, workers))
     try:
-        for results in runner.map(batches()):
-            found = iter(results)
-            for item in pending.popleft():
-                if isinstance(item, Record):
-                    yield _line(next(found))
-                else:
-                    yield {"rejected": f"{item.location()}: {item.reason}"}
+        for item in Driver(runner, batch_size=batch_size).results(islice(read_inputs(inputs, opts), limit)):
+            yield _line(item) if isinstance(item, Result) else {"rejected": f"{item.location()}: {item.reason}"}
     finally:
         runner.close()
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+EVAL_FIXTURES = ROOT / "tests" / "fixtures" / "eval"  # small slices of ../shared/eval; licenses in README.md
 SAMPLES = ROOT / "samples"
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 

@@ -154,12 +154,12 @@ def test_summary_json_proves_conservation(bad_run):
 
 def test_conservation_is_checked_not_assumed(bad_run):
     """A summary whose routes do not add up must say so (the run then exits 2)."""
-    from prepkit.runner import _Stats
+    from prepkit.stats import RunStats
 
-    st = _Stats()
+    st = RunStats()
     st.records_in = 3
     st.routes["finetune"] = 2
-    assert st.summary("r", _loaded(), [], 0.0)["conservation"]["ok"] is False
+    assert st.summary("r", _loaded().identity, 0.0)["conservation"]["ok"] is False
 
 
 def _loaded():

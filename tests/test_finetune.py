@@ -80,7 +80,12 @@ def results(default_pipeline) -> list[Result]:
 def write(results: list[Result], out: Path, fs: FinetuneOutput, *, policy: Any = None,
           subset: set[str] | None = None) -> tuple[dict[str, Placement], dict[str, Any]]:
     w = FinetuneWriter(out, fs, policy=policy)
-    placed = {r.record.id: w.add(r) for r in results if subset is None or r.record.id in subset}
+    placed: dict[str, Placement] = {}
+    for r in results:
+        if subset is None or r.record.id in subset:
+            placed[r.record.id] = p = w.check(r)
+            if p.withheld is None:
+                w.add(r)
     return placed, w.close()
 
 
@@ -276,8 +281,11 @@ def test_unverified_results_are_never_written(results, tmp_path):
     failed = dataclasses.replace(res, verification=Verification(
         passed=False, failures=[VerifyFailure("pattern_rescan", "EMAIL_ADDRESS", 1)]))
     w = FinetuneWriter(tmp_path, spec("chat"))
-    assert w.add(failed) == Placement(withheld="unverified")
-    assert w.add(res).split is not None  # the same record, verified, is written
+    assert w.check(failed) == Placement(withheld="unverified")
+    with pytest.raises(ValueError, match="withhold"):
+        w.add(failed)  # a caller that skips the check still gets nothing written
+    assert w.check(res).split is not None  # the same record, verified, is written
+    w.add(res)
     stats = w.close()
     assert stats["withheld"] == {"unverified": 1} and sum(stats["written"].values()) == 1
 

@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,8 +92,9 @@ def _as_word(value: str, text: str) -> bool:
     return re.search(left + re.escape(value) + right, text) is not None
 
 
-@pytest.mark.xfail(strict=True, reason="known gap, found by this fuzzing: a second mention glued to a long token "
-                   "('...A1Anna Keller') is missed by NER, and the verifier's whole-word search does not see it")
+# Was a known gap (a second mention glued to a long token, '...A1Anna Keller', missed by NER and by the verifier's
+# whole-word search). Since scores are calibrated, the proper-noun pass's span over the glued token passes the name
+# threshold and takes the mention with it: caught, though by a wide span rather than by the name itself.
 def test_glued_mention_of_a_detected_name_does_not_survive(default_pipeline):
     text = "A1" * 200 + "Anna KellerPlease contact Anna Keller"
     [res] = default_pipeline.process_batch([Record("g", "fuzz", "text", [Segment("text", text)], {}, 1, "g")])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prepkit.policy import checks
+from prepkit import policy_checks as checks
 
 
 def test_recorded_table_matches_live_registries(regen_golden: bool) -> None:

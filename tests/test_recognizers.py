@@ -8,7 +8,9 @@ import pytest
 from presidio_analyzer import AnalyzerEngine
 
 from prepkit.detect.engine import build_analyzer
-from prepkit.detect.recognizers import BUILTIN_ENTITIES, _luhn_npi, builtin_recognizers, refine
+from prepkit.detect.recognizers import BUILTIN_ENTITIES, builtin_recognizers
+from prepkit.detect.refine import refine
+from prepkit.detect.tables import _luhn_npi
 from prepkit.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,7 @@ def test_builtins_are_registered_and_documented(analyzer: AnalyzerEngine) -> Non
     for r in ours:
         for e in r.supported_entities:
             assert e in BUILTIN_ENTITIES or e in {"LOCATION", "DATE_TIME", "PERSON", "ORGANIZATION",
-                                                  "PHONE_NUMBER", "CREDIT_CARD", "US_DRIVER_LICENSE"}
+                                                  "PHONE_NUMBER", "CREDIT_CARD", "US_DRIVER_LICENSE", "US_SSN"}
     assert builtin_recognizers("de") == []
 
 
@@ -60,7 +62,7 @@ def test_address_block_spans_the_following_lines_but_stops_at_a_phone_line(analy
     "Read chapter 4 of the report.",
 ])
 def test_no_address_in_plain_numbers(analyzer: AnalyzerEngine, text: str) -> None:
-    from prepkit.detect.recognizers import AddressRecognizer
+    from prepkit.detect.addresses import AddressRecognizer
 
     rec = next(r for r in builtin_recognizers() if isinstance(r, AddressRecognizer))
     assert rec.analyze(text, ["LOCATION"]) == []
@@ -195,7 +197,7 @@ def test_at_mentions_are_people_but_email_addresses_are_not(analyzer: AnalyzerEn
 
 
 def test_proper_nouns_the_ner_model_missed(analyzer: AnalyzerEngine) -> None:
-    from prepkit.detect.recognizers import ProperNounRecognizer
+    from prepkit.detect.propernoun import ProperNounRecognizer
 
     text = "lol Deulofeu and Grimaldo were great last night"
     nlp = analyzer.nlp_engine.process_text(text, "en")
@@ -218,7 +220,7 @@ class _Artifacts:
 def test_proper_nouns_by_orthography_when_the_pipeline_has_no_tagger() -> None:
     import spacy
 
-    from prepkit.detect.recognizers import ProperNounRecognizer
+    from prepkit.detect.propernoun import ProperNounRecognizer
 
     nlp = spacy.blank("en")  # tokenizer only: no tags, no entities
     rec = ProperNounRecognizer()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from prepkit.detect.recognizers import case_mode, refine, truecase
+from prepkit.detect.refine import refine
+from prepkit.detect.truecase import case_mode, truecase
 from prepkit.records import Record, Segment
 
 
@@ -70,8 +71,9 @@ def test_headline_case_single_capitalized_words_are_not_names(default_pipeline) 
     text = "Sound Crazy When I Say This But I Can Not Hang With People Who Do Not Smoke"
     found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
     assert not [f for f in found if f.detector == "PrepkitProperNounRecognizer" and " " not in text[f.start:f.end]]
-    # the same words in a normal sentence: "Hang" alone mid-sentence is still taken (a capital there is a signal)
-    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", "We met Hang at the station.")])])[0]
+    # in a normal sentence a lone capitalized word mid-sentence is still taken when it is no common word (a
+    # capitalized common word such as "Hang" needs more evidence: see tests/test_detect_classes.py)
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", "We met Zanele at the station.")])])[0]
     assert any(f.entity_type == "PERSON" for f in found), found
 
 

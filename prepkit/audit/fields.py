@@ -13,6 +13,8 @@ import json
 from pathlib import PurePath
 from typing import Any, Literal
 
+from prepkit.errors import PrepkitError
+
 HMAC_PURPOSE = "audit-hmac"
 GENESIS = "0" * 64
 FORMAT_VERSION = 1
@@ -42,7 +44,7 @@ ProblemKind = Literal["edited", "deleted", "inserted", "reordered", "truncated",
                       "malformed", "checkpoint_mismatch"]
 
 
-class AuditError(Exception):
+class AuditError(PrepkitError):
     """The audit log cannot be opened, read or appended to. Messages name the file, never an entry's content."""
 
 

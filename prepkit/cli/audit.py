@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from prepkit import audit
 from prepkit.cli.base import EXIT_FOUND, EXIT_OK, fail, format_option, main
-from prepkit.keys import ENV_SIGNING_FILE, KeyError_, KeyRing, load_keyring
+from prepkit.keys import ENV_SIGNING_FILE, KeyRing, load_keyring
 
 
 @main.group("audit")
@@ -38,20 +38,17 @@ def verify_cmd(file: Path, checkpoint_file: Path | None, key_file: Path | None, 
     Names the first bad sequence number and the kind of problem: edited, deleted, inserted, reordered,
     truncated, bad_hmac, bad_signature.
     """
-    try:
-        keyring: KeyRing | None = KeyRing.from_file(key_file) if key_file else load_keyring(required=False)
-        checkpoint = audit.load_checkpoint(checkpoint_file) if checkpoint_file else None
-        trusted: Ed25519PublicKey | None
-        if public_key:
-            trusted = audit.load_public_key(public_key)
-        else:
-            sk = audit.signing_key_from_env()
-            trusted = sk.public_key() if sk else None
-        if not file.is_file():
-            fail(f"{file}: no such audit log")
-        rep = audit.verify(file, checkpoint, keyring, trusted)
-    except (audit.AuditError, KeyError_) as err:
-        fail(str(err))
+    keyring: KeyRing | None = KeyRing.from_file(key_file) if key_file else load_keyring(required=False)
+    checkpoint = audit.load_checkpoint(checkpoint_file) if checkpoint_file else None
+    trusted: Ed25519PublicKey | None
+    if public_key:
+        trusted = audit.load_public_key(public_key)
+    else:
+        sk = audit.signing_key_from_env()
+        trusted = sk.public_key() if sk else None
+    if not file.is_file():
+        fail(f"{file}: no such audit log")
+    rep = audit.verify(file, checkpoint, keyring, trusted)
     if fmt == "json":
         click.echo(json.dumps(rep.as_dict(), indent=2))
     else:
@@ -75,10 +72,7 @@ def verify_cmd(file: Path, checkpoint_file: Path | None, key_file: Path | None, 
 @format_option("text", "json", "jsonl", "csv")
 def show_cmd(file: Path, record_id: str | None, run_id: str | None, event: str | None, fmt: str) -> None:
     """Print FILE's entries for review; CSV for compliance tooling. Does not verify: use `audit verify`."""
-    try:
-        entries = audit.select_entries(audit.read_entries(file), record_id=record_id, run_id=run_id, event=event)
-    except audit.AuditError as err:
-        fail(str(err))
+    entries = audit.select_entries(audit.read_entries(file), record_id=record_id, run_id=run_id, event=event)
     if fmt == "json":
         click.echo(json.dumps(entries, indent=2, sort_keys=True))
     elif fmt == "jsonl":
@@ -106,6 +100,6 @@ def keygen_signing_cmd(file: Path) -> None:
     """
     try:
         pub = audit.write_signing_key(file)
-    except (audit.AuditError, OSError) as e:
+    except OSError as e:
         fail(str(e))
     click.echo(f"wrote {file} and {file}.pub (public key {pub})")

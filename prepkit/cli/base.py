@@ -14,8 +14,9 @@ from typing import Any, NoReturn
 import click
 
 from prepkit import __version__
+from prepkit.errors import EXIT_ERROR, EXIT_FOUND, EXIT_OK, PrepkitError
 
-EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+__all__ = ["EXIT_ERROR", "EXIT_FOUND", "EXIT_OK", "fail", "format_option", "main"]
 
 
 def first_sentence(text: str) -> str:
@@ -36,6 +37,15 @@ class Group(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The one place a PrepkitError from any command becomes one `error:` line on stderr and its exit code
+        # (no command lists the exceptions it expects). Subgroups share this class; the root catches first.
+        try:
+            return super().invoke(ctx)
+        except PrepkitError as e:
+            click.echo(f"error: {e}", err=True)
+            raise click.exceptions.Exit(e.exit_code) from None
 
 
 Group.group_class = Group  # subgroups made with `@main.group()` (policy, rag, audit) list commands the same way

@@ -44,13 +44,10 @@ def eval_cmd(gold: tuple[Path, ...], policy_path: Path, baseline_path: Path | No
       prepkit eval --gold ../shared/eval/ --policy policies/default.yaml --baseline policies/vanilla.yaml
       prepkit eval --gold ../shared/eval/wnut17_test.jsonl --policy policies/default.yaml --format json
     """
-    from prepkit.eval import GoldError, evaluate_suite, format_suite, gold_files, load_gold, set_name
+    from prepkit.eval import evaluate_suite, format_suite, gold_files, load_gold, set_name
 
-    try:
-        files = gold_files(gold)
-        sets = [(set_name(p), load_gold(p, limit=limit)) for p in files]
-    except GoldError as e:
-        fail(str(e))
+    files = gold_files(gold)
+    sets = [(set_name(p), load_gold(p, limit=limit)) for p in files]
     for p, (_, docs) in zip(files, sets, strict=True):
         if not docs:
             fail(f"{p}: no documents")
@@ -70,13 +67,7 @@ def eval_cmd(gold: tuple[Path, ...], policy_path: Path, baseline_path: Path | No
 def _detector(policy_path: Path, spacy_model: str | None) -> tuple[Any, Any]:
     from prepkit.eval import policy_detector
     from prepkit.policy import load_policy
-    from prepkit.policy.load import PolicyError
 
-    try:
-        loaded = load_policy(policy_path)
-    except PolicyError as e:
-        fail(str(e))
-    try:
-        return loaded, policy_detector(loaded.policy, spacy_model)
-    except Exception as e:  # a missing model names itself; never a traceback for a setup problem
-        fail(f"cannot build the detector for {policy_path}: {e}")
+    loaded = load_policy(policy_path)
+    # a missing model or extra is a PrepkitError naming what to install; anything else is a bug (traceback)
+    return loaded, policy_detector(loaded.policy, spacy_model)

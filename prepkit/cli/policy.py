@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, main
+from prepkit.cli.base import EXIT_FOUND, EXIT_OK, fail, main
 from prepkit.policy.load import LoadedPolicy
 
 
@@ -34,14 +34,10 @@ def lint(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     author likely meant, or let personal data reach fine-tuning. Exit 1 when there is an error (or, with
     --strict, any warning), 0 otherwise.
     """
-    from prepkit.policy.load import PolicyRefused
     from prepkit.review.lint import lint_file
 
-    try:
-        problems = [p for f in files for p in lint_file(f)]
-    except PolicyRefused as e:
-        click.echo(str(e), err=True)
-        sys.exit(EXIT_ERROR)
+    # a refused file (PolicyRefused) is not a problem to list: the CLI handler exits 2
+    problems = [p for f in files for p in lint_file(f)]
     if fmt == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:
@@ -54,13 +50,9 @@ def lint(files: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 
 def _load(path: str) -> LoadedPolicy:
-    from prepkit.policy import PolicyError, load_policy
+    from prepkit.policy import load_policy
 
-    try:
-        return load_policy(path)
-    except PolicyError as e:
-        click.echo(str(e), err=True)
-        sys.exit(EXIT_ERROR)
+    return load_policy(path)
 
 
 @policy.command()
@@ -96,18 +88,12 @@ def diff(old: str, new: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def test_cmd(file: str, inputs: tuple[str, ...], limit: int, color: bool | None, fmt: str) -> None:
     """Dry run on samples: findings, text before and after, and the route with its reason. Writes nothing."""
-    from prepkit.detect import ModelNotInstalled
-    from prepkit.io.readers import InputError
-    from prepkit.keys import KeyError_
     from prepkit.review.dryrun import dry_run, render_text
 
     if limit < 1:
         fail("--limit must be at least 1")
     loaded = _load(file)
-    try:
-        report = dry_run(loaded, list(inputs), limit=limit)
-    except (InputError, KeyError_, ModelNotInstalled) as e:
-        fail(str(e))
+    report = dry_run(loaded, list(inputs), limit=limit)
     if report.key_note:
         click.echo(report.key_note, err=True)
     if fmt == "json":

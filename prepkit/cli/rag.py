@@ -12,26 +12,14 @@ from prepkit.cli.base import fail, format_option, main
 
 
 def _policy_and_key(policy: str | None) -> tuple[Any, Any]:
-    """The optional policy (for key file, grants and audit settings) and the key ring; user errors → fail()."""
-    from prepkit.keys import KeyError_, load_keyring
-    from prepkit.policy import PolicyError, load_policy
+    """The optional policy (for key file, grants and audit settings) and the key ring."""
+    from prepkit.keys import load_keyring
+    from prepkit.policy import load_policy
 
-    try:
-        # Schema only: the cross-checks import detection code (seconds), and a query needs keys and rag settings.
-        loaded = load_policy(policy, run_checks=False) if policy else None
-        keyring = load_keyring(loaded.policy.keys.key_file if loaded else None)
-    except (PolicyError, KeyError_) as e:
-        fail(str(e))
+    # Schema only: the cross-checks import detection code (seconds), and a query needs keys and rag settings.
+    loaded = load_policy(policy, run_checks=False) if policy else None
+    keyring = load_keyring(loaded.policy.keys.key_file if loaded else None)
     return loaded, keyring
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from prepkit.audit import AuditError
-    from prepkit.embed import EmbedderError
-    from prepkit.rag import StoreError
-    from prepkit.runlock import RunLocked
-
-    return (StoreError, EmbedderError, AuditError, RunLocked)
 
 
 def _audit_path(store: str, audit_file: str | None) -> Path:
@@ -88,12 +76,9 @@ def query(store: str, question: str, role: str, k: int, policy: str | None, audi
     if not is_url(store) and not store_path(store).is_file():
         fail(f"{store}: no RAG store there (expected OUT, OUT/rag or OUT/rag/store.db, or a postgresql:// URL)")
     audit_path = _audit_path(store, audit_file)
-    try:
-        res = run_query(store, question, role, keyring, k=k, audit_path=audit_path,
-                        policy_identity=loaded.identity if loaded else None,
-                        store_query_text=bool(loaded and loaded.policy.outputs.rag.store_query_text))
-    except _user_errors() as e:
-        fail(str(e))
+    res = run_query(store, question, role, keyring, k=k, audit_path=audit_path,
+                    policy_identity=loaded.identity if loaded else None,
+                    store_query_text=bool(loaded and loaded.policy.outputs.rag.store_query_text))
     if fmt == "json":
         click.echo(json.dumps(res.to_json(), indent=2, ensure_ascii=False))
         return
@@ -116,14 +101,11 @@ def info(store: str, policy: str | None, fmt: str) -> None:
     from prepkit.rag import open_store
 
     _, keyring = _policy_and_key(policy)
+    s = open_store(store, keyring)
     try:
-        s = open_store(store, keyring)
-        try:
-            st = s.stats()
-        finally:
-            s.close()
-    except _user_errors() as e:
-        fail(str(e))
+        st = s.stats()
+    finally:
+        s.close()
     if fmt == "json":
         click.echo(json.dumps(st, indent=2))
         return
@@ -153,21 +135,20 @@ def grants(store: str, policy: str, audit_file: str | None) -> None:
     loaded, keyring = _policy_and_key(policy)
     roles = {r: sorted(set(ls)) for r, ls in loaded.policy.access.roles.items()}
     audit_path = _audit_path(store, audit_file)
+    s = open_store(store, keyring)
     try:
-        s = open_store(store, keyring)
+        before = s.grants()
+        s.set_grants(roles)
+        audited = False
         try:
-            before = s.grants()
-            s.set_grants(roles)
-            try:
-                audit_event(audit_path, keyring, "grants_changed", loaded.identity, store=s.location,
-                            roles=roles, previous_roles=before)
-            except BaseException:
-                s.set_grants(before)
-                raise
+            audit_event(audit_path, keyring, "grants_changed", loaded.identity, store=s.location,
+                        roles=roles, previous_roles=before)
+            audited = True
         finally:
-            s.close()
-    except _user_errors() as e:
-        fail(str(e))
+            if not audited:  # whatever stopped the audit entry, an unaudited grant change does not stand
+                s.set_grants(before)
+    finally:
+        s.close()
     click.echo(f"{len(roles)} role(s) granted: "
                + "; ".join(f"{r}: {', '.join(sorted(ls)) or 'nothing'}" for r, ls in sorted(roles.items())))
 
@@ -190,11 +171,8 @@ def forget(out_dir: str, subject: str, entity_type: str | None, policy: str | No
     from prepkit.rag import forget as do_forget
 
     loaded, keyring = _policy_and_key(policy)
-    try:
-        rep = do_forget(Path(out_dir), keyring, subject, entity_type, rag_url=rag_url,
-                        policy_identity=loaded.identity if loaded else None)
-    except _user_errors() as e:
-        fail(str(e))
+    rep = do_forget(Path(out_dir), keyring, subject, entity_type, rag_url=rag_url,
+                    policy_identity=loaded.identity if loaded else None)
     if fmt == "json":
         click.echo(json.dumps(rep.to_json(), indent=2))
     elif not rep.record_ids:

@@ -12,23 +12,8 @@ import click
 
 from prepkit.cli.base import EXIT_ERROR, EXIT_FOUND, EXIT_OK, fail, format_option, main
 from prepkit.cli.options import engine_options, input_options
+from prepkit.errors import PrepkitError
 from prepkit.run_warnings import EXIT_FAIL_ON, FAIL_ON, failed_conditions, warnings_for
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from prepkit.audit import AuditError
-    from prepkit.cache import CacheError
-    from prepkit.detect import ModelNotInstalled
-    from prepkit.embed import EmbedderError
-    from prepkit.io.readers import InputError
-    from prepkit.keys import KeyError_
-    from prepkit.policy import PolicyError
-    from prepkit.rag import StoreError
-    from prepkit.runlock import RunLocked
-    from prepkit.runner import StrictInputError
-
-    return (PolicyError, InputError, KeyError_, ModelNotInstalled, StrictInputError, CacheError, StoreError,
-            EmbedderError, RunLocked, AuditError)
 
 
 @main.command()
@@ -111,8 +96,8 @@ def run(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field: 
                     bar.update(max(0, total - bar.pos))
         else:
             outcome = do_run(cfg)
-    except _user_errors() as e:
-        fail(str(e))
+    except PrepkitError:
+        raise  # the one CLI handler prints it and exits with its code
     except OSError as e:
         fail(_os_error(e, out))
     except _database_write_errors() as e:
@@ -146,16 +131,13 @@ def _conditions(values: tuple[str, ...]) -> list[str]:
 def _refuse_policy_change(out: Path, policy: str) -> None:
     """An OUT holds one policy's outputs: a run with another would leave the RAG store (and the rest of OUT) mixing
     records anonymized under both without saying so."""
-    from prepkit.policy import PolicyError, load_policy
+    from prepkit.policy import load_policy
 
     try:
         before = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("policy") or {}
     except (OSError, ValueError, AttributeError):
         return  # a new OUT (or one no run finished writing): nothing to mix with
-    try:
-        now = load_policy(policy).identity
-    except PolicyError as e:
-        fail(str(e))
+    now = load_policy(policy).identity
     if before.get("sha256") and before["sha256"] != now["sha256"]:
         fail(f"{out}: written by policy {before.get('name')} v{before.get('version')} (sha256 "
              f"{str(before['sha256'])[:12]}), this run uses {now['name']} v{now['version']} (sha256 "
@@ -197,10 +179,7 @@ def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int:
             fail("--engine ray needs Ray Data: pip install 'prepkit[ray]'")
     if workers is not None:
         return workers
-    try:
-        return default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
-    except _user_errors() as e:
-        fail(str(e))
+    return default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
 
 
 def _size(p: Path) -> int:
@@ -268,58 +247,52 @@ def scan(policy: str, inputs: tuple[str, ...], text_field: str | None, id_field:
     from prepkit.scan import scan_inputs
 
     workers = _workers(engine, workers, inputs)
-    try:
-        found_any = False
-        summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "failed": 0, "entities": {}}
-        lines: list[dict[str, Any]] = []
-        csv_out = csv.DictWriter(sys.stdout, fieldnames=SCAN_CSV_COLUMNS, lineterminator="\n")
-        if fmt == "csv":
-            csv_out.writeheader()
-        for item in scan_inputs(policy, list(inputs), text_field=text_field, id_field=id_field,
-                                text_columns=text_columns or None, spacy_model=spacy_model, limit=limit,
-                                workers=workers, engine=engine):
-            if "rejected" in item:
-                summary["rejected"] += 1
-                click.echo(f"rejected: {item['rejected']}", err=True)
-                continue
-            summary["records"] += 1
-            if item.get("error"):  # detection failed: no findings here does not mean no PII
-                summary["failed"] += 1
-                click.echo(f"detection failed for record {item['id']}: {item['error']}", err=True)
-            if item["findings"]:
-                found_any = True
-                summary["records_with_pii"] += 1
-                for f in item["findings"]:
-                    summary["entities"][f["entity_type"]] = summary["entities"].get(f["entity_type"], 0) + 1
-            if fmt == "jsonl":
-                click.echo(json.dumps(item, ensure_ascii=False))
-            elif fmt == "json":
-                lines.append(item)
-            elif fmt == "csv":
-                for row in _csv_rows(item):
-                    csv_out.writerow(row)
-            else:
-                _echo_findings(item)
-        if fmt == "json":
-            click.echo(json.dumps({"summary": summary, "records": lines}, indent=2, ensure_ascii=False))
-        elif fmt == "text":
-            click.echo(f"{summary['records']} records, {summary['records_with_pii']} with PII, "
-                       f"{summary['rejected']} rejected" + (f", {summary['failed']} failed" if summary["failed"] else ""))
-    except _user_errors() as e:
-        fail(str(e))
+    found_any = False
+    summary: dict[str, Any] = {"records": 0, "records_with_pii": 0, "rejected": 0, "failed": 0, "entities": {}}
+    lines: list[dict[str, Any]] = []
+    csv_out = csv.DictWriter(sys.stdout, fieldnames=SCAN_CSV_COLUMNS, lineterminator="\n")
+    if fmt == "csv":
+        csv_out.writeheader()
+    for item in scan_inputs(policy, list(inputs), text_field=text_field, id_field=id_field,
+                            text_columns=text_columns or None, spacy_model=spacy_model, limit=limit,
+                            workers=workers, engine=engine):
+        if "rejected" in item:
+            summary["rejected"] += 1
+            click.echo(f"rejected: {item['rejected']}", err=True)
+            continue
+        summary["records"] += 1
+        if item.get("error"):  # detection failed: no findings here does not mean no PII
+            summary["failed"] += 1
+            click.echo(f"detection failed for record {item['id']}: {item['error']}", err=True)
+        if item["findings"]:
+            found_any = True
+            summary["records_with_pii"] += 1
+            for f in item["findings"]:
+                summary["entities"][f["entity_type"]] = summary["entities"].get(f["entity_type"], 0) + 1
+        if fmt == "jsonl":
+            click.echo(json.dumps(item, ensure_ascii=False))
+        elif fmt == "json":
+            lines.append(item)
+        elif fmt == "csv":
+            for row in _csv_rows(item):
+                csv_out.writerow(row)
+        else:
+            _echo_findings(item)
+    if fmt == "json":
+        click.echo(json.dumps({"summary": summary, "records": lines}, indent=2, ensure_ascii=False))
+    elif fmt == "text":
+        click.echo(f"{summary['records']} records, {summary['records_with_pii']} with PII, "
+                   f"{summary['rejected']} rejected" + (f", {summary['failed']} failed" if summary["failed"] else ""))
     sys.exit(EXIT_FOUND if found_any else EXIT_ERROR if summary["failed"] else EXIT_OK)
 
 
 def _check_approved(policy: str, approvals_file: str | None) -> None:
     """--require-approved: exit 2 unless the policy's exact sha256 has a validly signed approval."""
-    from prepkit.approvals import ApprovalError, approved, default_path
-    from prepkit.policy import PolicyError, load_policy
+    from prepkit.approvals import approved, default_path
+    from prepkit.policy import load_policy
 
-    try:
-        loaded = load_policy(policy, run_checks=False)
-        found = approved(loaded, approvals_file)
-    except (PolicyError, ApprovalError) as e:
-        fail(str(e))
+    loaded = load_policy(policy, run_checks=False)
+    found = approved(loaded, approvals_file)
     if not found:
         where = approvals_file or default_path(policy)
         fail(f"{policy}: policy sha256 {loaded.sha256[:12]}… has no approval signed with the audit signing key in "

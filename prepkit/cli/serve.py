@@ -47,18 +47,15 @@ def serve(out_dir: str, token_file: str, host: str, port: int, policy: str | Non
     """
     import uvicorn
 
-    from prepkit.cli.rag import _policy_and_key, _user_errors
+    from prepkit.cli.rag import _policy_and_key
     from prepkit.rag import open_store
     from prepkit.rag.store import store_path
     from prepkit.web.serve import ServeConfig, create_app
-    from prepkit.web.tokens import TokenError, read_token_file
+    from prepkit.web.tokens import read_token_file
 
     if bool(tls_cert) != bool(tls_key):
         fail("--tls-cert and --tls-key go together")
-    try:
-        tokens = read_token_file(token_file)
-    except TokenError as e:
-        fail(str(e))
+    tokens = read_token_file(token_file)
     loaded, keyring = _policy_and_key(policy)
     out = Path(out_dir)
     if not store_path(out).is_file():
@@ -67,16 +64,13 @@ def serve(out_dir: str, token_file: str, host: str, port: int, policy: str | Non
     cfg = ServeConfig(out, keyring, tokens, policy_identity=loaded.identity if loaded else None,
                       store_query_text=bool(loaded and loaded.policy.outputs.rag.store_query_text))
     app = create_app(cfg)
+    store = open_store(out, keyring)
     try:
-        store = open_store(out, keyring)
-        try:
-            granted = store.grants()
-        finally:
-            store.close()
-        app.state.audit("serve_start", roles=roles, store=str(store_path(out)), port=port,
-                        loopback=_loopback(host), tls=bool(tls_cert))
-    except _user_errors() as e:
-        fail(str(e))
+        granted = store.grants()
+    finally:
+        store.close()
+    app.state.audit("serve_start", roles=roles, store=str(store_path(out)), port=port,
+                    loopback=_loopback(host), tls=bool(tls_cert))
     for role in roles:
         if not granted.get(role):
             click.echo(f"warning: role {role} has no grant in this store; its token will see nothing", err=True)
@@ -95,10 +89,7 @@ def serve(out_dir: str, token_file: str, host: str, port: int, policy: str | Non
 @click.option("--role", "-r", "roles", required=True, multiple=True, help="A role to make a token for (repeat).")
 def serve_tokens(file: str, roles: tuple[str, ...]) -> None:
     """Create FILE (mode 0600) with a random bearer token for each --role, for `prepkit serve --tokens FILE`."""
-    from prepkit.web.tokens import TokenError, write_token_file
+    from prepkit.web.tokens import write_token_file
 
-    try:
-        p = write_token_file(file, list(roles))
-    except TokenError as e:
-        fail(str(e))
+    p = write_token_file(file, list(roles))
     click.echo(f"wrote {len(set(roles))} token(s) to {p}; give each application only its role's line")

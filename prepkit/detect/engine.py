@@ -7,7 +7,6 @@ detected window by window, and the findings stitched back into whole-text offset
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -19,12 +18,18 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, Recogni
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
+from threadpoolctl import ThreadpoolController
 
+from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.models import load_pipeline
+from prepkit.detect.normalize import Normalized, normalize
+from prepkit.detect.recognizers import builtin_recognizers
+from prepkit.detect.refine import refine
 from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.detect.scoped import scope
+from prepkit.detect.truecase import case_mode, truecase
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
@@ -135,10 +140,6 @@ class _OneBlasThread:
         self._controller: Any = None
 
     def __call__(self) -> Any:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # optional at run time: without it BLAS keeps its own thread count
-            return contextlib.nullcontext()
         if self._controller is None:
             self._controller = ThreadpoolController()
         return self._controller.limit(limits=1, user_api="blas")
@@ -159,30 +160,6 @@ def yaml_recognizer(spec: RecognizerSpec, language: str) -> EntityRecognizer:
     )
 
 
-def _builtin(language: str) -> list[EntityRecognizer]:
-    try:
-        from prepkit.detect.recognizers import builtin_recognizers
-    except ImportError:  # the module arrives with the detection-quality work
-        return []
-    return list(builtin_recognizers(language))
-
-
-def _case_mode(text: str) -> str | None:
-    try:
-        from prepkit.detect.recognizers import case_mode
-    except ImportError:
-        return None
-    return case_mode(text)
-
-
-def _refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    try:
-        from prepkit.detect.recognizers import refine
-    except ImportError:
-        return results
-    return refine(text, results)
-
-
 def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEngine:
     make_offline()
     det = policy.detection
@@ -195,8 +172,8 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     registry = RecognizerRegistry(supported_languages=[det.language])
     registry.load_predefined_recognizers(languages=[det.language], nlp_engine=nlp_engine)
     if det.builtin_recognizers:
-        for r in _builtin(det.language):
-            registry.add_recognizer(r)
+        for own in builtin_recognizers(det.language):
+            registry.add_recognizer(own)
     for spec in det.recognizers:
         registry.add_recognizer(yaml_recognizer(spec, det.language))
     for name in det.disabled_recognizers:
@@ -223,8 +200,9 @@ class Detector:
     """Finds PII in records. Build once per worker process: model loading takes seconds."""
 
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, window: int = 100_000,
-                 overlap: int = 400, batch_size: int = 32) -> None:
+                 overlap: int = 400, batch_size: int = 32, calibrated: bool = True) -> None:
         self.policy = policy
+        self.calibrated = calibrated  # False only to measure the raw scores (bench/calibrate.py)
         self._one_blas_thread = _OneBlasThread()
         self.analyzer = build_analyzer(policy, spacy_model)
         self.language = policy.detection.language
@@ -251,12 +229,14 @@ class Detector:
         """Findings per record, in record order; each finding addresses (segment, start, end)."""
         jobs: list[tuple[int, int, int, str]] = []  # (record idx, segment idx, window offset, text)
         modes: list[str | None] = []  # the segment's case habit, one decision for all its windows
+        norms: dict[tuple[int, int], Normalized] = {}  # detection reads the normalised text (see normalize.py)
         for ri, rec in enumerate(records):
             for si, seg in enumerate(rec.segments):
                 if not seg.text.strip():
                     continue
-                mode = _case_mode(seg.text) if self.policy.detection.builtin_recognizers else None
-                for off, piece in windows(seg.text, self.window, self.overlap):
+                norm = norms[(ri, si)] = normalize(seg.text)
+                mode = case_mode(norm.text) if self.policy.detection.builtin_recognizers else None
+                for off, piece in windows(norm.text, self.window, self.overlap):
                     jobs.append((ri, si, off, piece))
                     modes.append(mode)
         raw: dict[tuple[int, int], list[list[tuple[int, Any]]]] = {}
@@ -267,7 +247,8 @@ class Detector:
         out: list[list[Finding]] = [[] for _ in records]
         for (ri, si), per_window in raw.items():
             text = records[ri].segments[si].text
-            for start, end, etype, score, name in merge_window_findings(per_window, extents[(ri, si)]):
+            for nstart, nend, etype, score, name in merge_window_findings(per_window, extents[(ri, si)]):
+                start, end = norms[(ri, si)].span(nstart, nend)
                 if self._allowed(text[start:end], etype):
                     continue
                 out[ri].append(Finding(si, start, end, etype, round(score, 4), name))
@@ -289,23 +270,25 @@ class Detector:
         results: list[list[RecognizerResult]] = []
         artifacts = self.analyzer.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
         recased = self._recased_ner(texts, modes) if any(modes) else {}
+        calibrating = self.calibrated and det.builtin_recognizers
         for i, (text, nlp_artifacts) in enumerate(artifacts):
             found = self.analyzer.analyze(
                 text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
-                score_threshold=min([det.default_threshold, *det.thresholds.values()]),
+                # calibrated scores are compared with the policy's thresholds only once they are calibrated
+                score_threshold=0.0 if calibrating else min([det.default_threshold, *det.thresholds.values()]),
             )
             if i in recased:  # NER on the truecased copy fills in where the original's NER found nothing
                 ner = [r for r in found if _from_ner(r)]
                 found.extend(r for r in recased[i] if not any(r.start < o.end and o.start < r.end for o in ner))
             if det.builtin_recognizers:  # prepkit's false-positive filters go with its recognizers
-                found = _refine(text, found)
+                found = refine(text, found)
+                if calibrating:
+                    found = calibrate(text, found)
             results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
         return results
 
     def _recased_ner(self, texts: list[str], modes: Sequence[str | None]) -> dict[int, list[RecognizerResult]]:
         """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets)."""
-        from prepkit.detect.recognizers import truecase
-
         copies = {i: c for i, (t, m) in enumerate(zip(texts, modes, strict=True)) if (c := truecase(t, m)) is not None}
         ner = [r for r in self.analyzer.registry.get_recognizers(self.language, entities=self.entities)
                if isinstance(r, SpacyRecognizer)]
@@ -333,11 +316,13 @@ class Detector:
     def pattern_scan(self, text: str) -> list[tuple[int, int, str, float]]:
         """Regex/deny-list/checksum recognizers only, no NER: cheap enough to run on every output."""
         det = self.policy.detection
+        norm = normalize(text)  # a value hidden by its encoding is found here as in detection
         out: list[tuple[int, int, str, float]] = []
         for rec in self._pattern_recognizers:
-            for r in rec.analyze(text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
-                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[r.start:r.end], r.entity_type):
-                    out.append((r.start, r.end, r.entity_type, r.score))
+            for r in rec.analyze(norm.text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
+                start, end = norm.span(r.start, r.end)
+                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[start:end], r.entity_type):
+                    out.append((start, end, r.entity_type, r.score))
         return out
 
 

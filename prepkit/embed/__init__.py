@@ -17,8 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
+from prepkit.errors import PrepkitError
 
-class EmbedderError(Exception):
+
+class EmbedderError(PrepkitError):
     """An embedder name is unknown or its model cannot be loaded. The message names the embedder."""
 
 

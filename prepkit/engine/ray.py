@@ -19,10 +19,11 @@ from itertools import islice
 from typing import Any
 
 from prepkit.engine.base import BatchProcessor, WorkerSpec, decode, encode
+from prepkit.errors import PrepkitError
 from prepkit.records import Record, Result
 
 
-class RayNotInstalled(Exception):
+class RayNotInstalled(PrepkitError):
     pass
 
 

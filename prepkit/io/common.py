@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from prepkit.errors import PrepkitError
 
-class InputError(Exception):
+
+class InputError(PrepkitError):
     """An input path that cannot be used at all (does not exist). Per-record problems become Rejected instead."""
 
 

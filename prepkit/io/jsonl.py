@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+from prepkit.errors import PrepkitError
 from prepkit.io.common import InputOptions, Position, decode, sha256
 from prepkit.records import Record, Rejected, Segment
 
@@ -21,7 +22,7 @@ from prepkit.records import Record, Rejected, Segment
 _MAX_DIGITS = 4300
 
 
-class _TooManyDigits(ValueError):
+class _TooManyDigits(PrepkitError, ValueError):
     pass
 
 

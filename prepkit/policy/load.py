@@ -12,8 +12,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from prepkit.errors import PrepkitError
+from prepkit.policy.catalog import Catalog, register_check
 from prepkit.policy.model import Policy
 from prepkit.policy.safe_yaml import YamlLimitError, load_guarded
+
+__all__ = ["LoadedPolicy", "PolicyError", "Problem", "did_you_mean", "dotted", "load_policy", "register_check"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.path}: {self.message}"
 
 
-class PolicyError(Exception):
+class PolicyError(PrepkitError):
     """One or more problems in a policy file; str() lists them all, one per line."""
 
     def __init__(self, problems: list[Problem], partial: LoadedPolicy | None = None):
@@ -94,15 +98,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-# Checks beyond the schema (entity names, operator parameters) register here, so the policy package does not
-# import detection or transformation code and those packages can add their own rules.
-Check = Callable[[Policy, "LoadedPolicy"], list[tuple[tuple[Any, ...], str]]]
-_checks: list[Check] = []
-
-
-def register_check(fn: Check) -> Check:
-    _checks.append(fn)
-    return fn
 
 
 def _pydantic_message(err: dict[str, Any], fields_at: Callable[[tuple[Any, ...]], list[str]]) -> str:
@@ -147,19 +142,9 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-def _import_checks() -> None:
-    # The packages that own operators and recognizers register their checks on import.
-    import importlib
-
-    for mod in ("prepkit.transform", "prepkit.policy.checks"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-
-
-def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
+def load_policy(path: str | Path, *, run_checks: bool = True, catalog: Catalog | None = None) -> LoadedPolicy:
+    """Read, validate and check a policy; every problem is reported at once, with its line. The checks beyond
+    the schema come from `catalog` (default: the installed one); run_checks=False reads the schema only."""
     p = Path(path)
     name = str(path)
     try:
@@ -206,10 +191,10 @@ def load_policy(path: str | Path, *, run_checks: bool = True) -> LoadedPolicy:
         policy = repaired
     loaded = LoadedPolicy(policy, name, hashlib.sha256(raw).hexdigest(), lines)
     if run_checks:
-        _import_checks()
+        checks = (catalog or Catalog.installed()).checks
         problems = schema + [
             Problem(name, _line_for(lines, loc), dotted(loc), msg)
-            for check in _checks
+            for check in checks
             for loc, msg in check(policy, loaded)
         ]
         if problems:

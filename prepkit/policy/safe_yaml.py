@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
+from prepkit.errors import PrepkitError
+
 MAX_DEPTH = 64  # a real policy nests about 6 deep
 MAX_EVENTS = 200_000  # parser events in the file; a large policy has a few thousand
 MAX_EXPANDED_NODES = 100_000  # nodes after following every alias; aliases are fine, exponential expansion is not
 
 
-class YamlLimitError(Exception):
+class YamlLimitError(PrepkitError):
     """The document is refused; `line` is 1-based, `path` the dotted place (or a placeholder)."""
 
     def __init__(self, line: int, path: str, message: str) -> None:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import apsw
 
+from prepkit.errors import PrepkitError
 
-class EncryptedDBError(Exception):
+
+class EncryptedDBError(PrepkitError):
     pass
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import KeyRing
 
 STORE_FILE = "store.db"
@@ -35,7 +36,7 @@ def built_with_other_embedder(meta: dict[str, str], location: str, embedder: str
     return True
 
 
-class StoreError(Exception):
+class StoreError(PrepkitError):
     """The store cannot be opened or used. Messages name the file or URL (without password), never content."""
 
 

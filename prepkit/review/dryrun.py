@@ -16,7 +16,7 @@ import click
 
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.policy.load import LoadedPolicy
-from prepkit.records import Decision, Record, Rejected, Result, Route
+from prepkit.records import Record, Rejected, Result
 
 # Colours: original values red, inserted replacements green, route by outcome.
 _ROUTE_COLOUR = {"finetune": "green", "rag": "cyan", "quarantine": "yellow", "drop": "bright_black"}
@@ -66,8 +66,12 @@ def keyring_for_test(loaded: LoadedPolicy) -> tuple[KeyRing, str | None]:
 
 def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
             keyring: KeyRing | None = None) -> DryRunReport:
+    from prepkit.driver import Driver
+    from prepkit.engine import WorkerSpec, make_engine
     from prepkit.io.readers import read_inputs
-    from prepkit.pipeline import Pipeline, input_options
+    from prepkit.pipeline import input_options
+    from prepkit.route import Router
+    from prepkit.sinks.finetune import DatasetFilter
 
     note = None
     if keyring is None:
@@ -83,19 +87,14 @@ def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
             break
         records.append(item)
     if records:
-        pipe = Pipeline(loaded, keyring)
-        report.results = list(pipe.process(records))
-        # What a run does with a record routed to fine-tuning: the dataset filters may still withhold it (a drop
-        # with the reason), exactly as the runner records it.
-        from prepkit.sinks.finetune import Screen
-
-        screen = Screen(loaded.policy.outputs.finetune)
-        for r in report.results:
-            if r.decision.route == Route.FINETUNE:
-                placed = screen.check(r)
-                if placed.withheld is not None:
-                    r.decision = Decision(Route.DROP, placed.reason, rule=f"finetune-filter:{placed.withheld}",
-                                          labels=r.decision.labels)
+        # The run's driver and routing, the fine-tune dataset filters included (a record they withhold is a
+        # drop with the reason, as in a run); nothing is written.
+        engine = make_engine("local", WorkerSpec.of(loaded, keyring))
+        router = Router([DatasetFilter(loaded.policy.outputs.finetune)])
+        try:
+            report.results = [r for r in Driver(engine, router=router).results(records) if isinstance(r, Result)]
+        finally:
+            engine.close()
     return report
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from prepkit.entities import CORE_TYPES
-from prepkit.policy.checks import (
+from prepkit.policy.load import PolicyError, PolicyRefused, dotted, load_policy
+from prepkit.policy.model import Policy, When
+from prepkit.policy_checks import (
     ANY_ENTITY,
     DEFAULT_ACTION,
     active_recognizers,
@@ -22,8 +24,6 @@ from prepkit.policy.checks import (
     recognizers,
     with_context,
 )
-from prepkit.policy.load import PolicyError, PolicyRefused, dotted, load_policy
-from prepkit.policy.model import Policy, When
 from prepkit.review.show import join_words, route_for
 from prepkit.transform.catalog import carries_value
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from prepkit.entities import entity_type
 from prepkit.keys import KeyRing
-from prepkit.policy.checks import DEFAULT_ACTION, active_recognizers, builtin_descriptions
 from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action, Policy, RecognizerSpec, When
+from prepkit.policy_checks import DEFAULT_ACTION, active_recognizers, builtin_descriptions
 from prepkit.sinks.finetune import describe_filters
 from prepkit.transform.catalog import describe_action
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from prepkit.policy.model import FinetuneOutput
-from prepkit.records import Record, Result
+from prepkit.records import Decision, Record, Result, Route
 from prepkit.sinks.card import REASONS, CardStats, read_manifest, write_card_and_manifest
 from prepkit.sinks.dedupe import Deduper, SignatureMemo
 from prepkit.sinks.files import AtomicFile, JsonlSink, ensure_private_dir
@@ -281,27 +281,51 @@ def describe_filters(spec: FinetuneOutput) -> str:
             + " (a withheld record is counted as drop, with the reason)")
 
 
-class Screen:
-    """What the writer would do with records routed to fine-tuning, without writing: the filters, the shape, and
-    duplicates among the records screened so far (`prepkit policy test` on a sample)."""
+class DatasetFilter:
+    """The fine-tune dataset's filters, format and duplicate check as a pre-sink step (prepkit.route.Filter): a
+    record they withhold is dropped with the reason before any sink sees it, so routes, audit log and
+    conservation agree with what was written. Duplicates are first-wins in the order records are checked: check
+    each once, in input order. `prepkit policy test` uses one too, so it shows what a run does."""
 
-    def __init__(self, spec: FinetuneOutput) -> None:
+    name = "finetune_filter"
+    routes = frozenset({Route.FINETUNE})
+
+    def __init__(self, spec: FinetuneOutput, *, memo: SignatureMemo | None = None,
+                 stats: CardStats | None = None) -> None:
         self.spec = spec
         self.dedupe = Deduper(exact=spec.dedupe.exact, near=spec.dedupe.near,
-                              threshold=spec.dedupe.near_threshold) if spec.dedupe.exact or spec.dedupe.near else None
+                              threshold=spec.dedupe.near_threshold, memo=memo) \
+            if spec.dedupe.exact or spec.dedupe.near else None
+        self.stats = stats if stats is not None else CardStats()
 
     def check(self, result: Result) -> Placement:
         if result.transformed is None:
-            return Placement(withheld="unverified")
-        reason, _ = screen(result, self.spec)
-        if reason is None and self.dedupe is not None:
-            dup = self.dedupe.check(plain_text(result.record, result.transformed.texts))
-            reason = dup.kind if dup is not None else None
-        return Placement(withheld=reason) if reason else Placement(split=split_of(result.record.id, self.spec.split))
+            reason: str | None = "unverified"
+        else:
+            reason, _ = screen(result, self.spec)
+            if reason is None and self.dedupe is not None:
+                dup = self.dedupe.check(plain_text(result.record, result.transformed.texts))
+                reason = dup.kind if dup is not None else None
+        if reason is not None:
+            self.stats.withheld[reason] += 1
+            return Placement(withheld=reason)
+        return Placement(split=split_of(result.record.id, self.spec.split))
+
+    def __call__(self, result: Result) -> tuple[bool, str]:
+        placed = self.check(result)
+        return (False, placed.withheld) if placed.withheld is not None else (True, "")
+
+    def withheld(self, result: Result, reason: str) -> Decision:
+        return Decision(Route.DROP, Placement(withheld=reason).reason, rule=f"finetune-filter:{reason}",
+                        labels=result.decision.labels)
+
+
+Screen = DatasetFilter  # the name `prepkit policy test` first used
 
 
 class FinetuneWriter:
-    """See the module docstring. `policy` (a LoadedPolicy) is optional and only feeds the card's policy identity."""
+    """See the module docstring. `policy` (a LoadedPolicy) is optional and only feeds the card's policy identity.
+    `filter` is the step that decides, before add(), which records routed here are withheld."""
 
     def __init__(self, out_dir: Path, spec: FinetuneOutput, *, policy: Any = None,
                  memo: SignatureMemo | None = None) -> None:
@@ -316,33 +340,29 @@ class FinetuneWriter:
             for n in split_names(spec):
                 path = self.dir / file_name(n, spec.format, shape)
                 self.sinks[shape, n] = ParquetSink(path) if spec.format == "parquet" else JsonlSink(path)
-        self.dedupe = Deduper(exact=spec.dedupe.exact, near=spec.dedupe.near,
-                              threshold=spec.dedupe.near_threshold, memo=memo) \
-            if spec.dedupe.exact or spec.dedupe.near else None
         self.stats = CardStats()
+        self.filter = DatasetFilter(spec, memo=memo, stats=self.stats)  # its withheld counts are the card's
         self._closed = False
         self._files: dict[str, dict[str, Any]] = {}
 
-    def add(self, result: Result) -> Placement:
+    def check(self, result: Result) -> Placement:
+        return self.filter.check(result)
+
+    def add(self, result: Result) -> None:
+        """Write a record check() placed in a split."""
         if self._closed:
             raise RuntimeError("FinetuneWriter.add() after close()")
         if result.transformed is None:
             raise ValueError(f"record {result.record.id!r}: routed to fine-tune without a transformed text")
         rec, texts = result.record, result.transformed.texts
         reason, chars = screen(result, self.spec)
-        if reason is None and self.dedupe is not None:
-            dup = self.dedupe.check(plain_text(rec, texts))
-            if dup is not None:
-                reason = dup.kind
-        row = row_of(self.spec.format, rec, texts) if reason is None else reason
-        if isinstance(row, str):
-            self.stats.withheld[row] += 1
-            return Placement(withheld=row)
+        row = row_of(self.spec.format, rec, texts)
+        if reason is not None or isinstance(row, str):  # the filter step was skipped: fail closed, write nothing
+            raise ValueError(f"record {rec.id!r}: routed to fine-tune but the dataset filters withhold it")
         split = split_of(rec.id, self.spec.split)
         shape = shape_of(self.spec.format, rec) if self.spec.format == "auto" else None
         self.sinks[shape, split].write(row)
         self.stats.count_written(result, chars)
-        return Placement(split=split)
 
     def close(self, run: dict[str, Any] | None = None) -> dict[str, Any]:
         """Rename the split files into place, write the card and manifest; return counts for the run summary.

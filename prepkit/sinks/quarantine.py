@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import KeyRing
 from prepkit.records import Record, Rejected, Result, Segment, Transformed
 from prepkit.sinks.files import JsonlSink, dumps
@@ -33,7 +34,7 @@ NONCE_PURPOSE = "quarantine-nonce"
 _AAD = b"prepkit-quarantine-v1"
 
 
-class QuarantineError(Exception):
+class QuarantineError(PrepkitError):
     """The quarantine file cannot be read: missing, malformed or another key. Messages name file and line only."""
 
 

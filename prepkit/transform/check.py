@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prepkit.policy.load import LoadedPolicy, did_you_mean, register_check
+from prepkit.policy.catalog import register_check
+from prepkit.policy.load import LoadedPolicy, did_you_mean
 from prepkit.policy.model import Policy
 from prepkit.transform.operators import get_operator, operator_names
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import KeyRing
 
 VERSION = "v1"
@@ -22,7 +23,7 @@ OPEN, CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: never produced by ordinary text, ea
 TOKEN = re.compile(OPEN + r"enc:v1:([0-9a-f]{16}):([A-Za-z0-9_]+):([A-Za-z0-9_-]+)" + CLOSE)
 
 
-class DecryptError(Exception):
+class DecryptError(PrepkitError):
     """A token cannot be decrypted: wrong key or damaged. Messages never carry plaintext or key material."""
 
 

@@ -11,7 +11,7 @@ from prepkit.policy.load import LoadedPolicy
 from prepkit.policy.model import Action
 from prepkit.records import Applied, Finding, Record, Transformed
 from prepkit.transform.context import DocContext, Keys, Shared
-from prepkit.transform.match import Needle, identifying
+from prepkit.transform.match import Needle, identifying, same_mention
 from prepkit.transform.operators import Operator, get_operator
 from prepkit.transform.subjects import normalize, subject_hashes
 
@@ -142,7 +142,7 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
                 if m is None or m.end() == m.start():
                     continue
                 s, e = m.span()
-                if idx.free(s, e):
+                if idx.free(s, e) and (numeric or same_mention(value, idx.text, s, e)):
                     idx.take(s, e)
                     extra.append(Finding(si, s, e, f.entity_type, 0.0, "propagate"))
     return extra

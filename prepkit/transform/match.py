@@ -46,9 +46,10 @@ _GRAM = 6
 class Haystack:
     """One output location, normalized two ways: text for word search, digit runs for number search."""
 
-    __slots__ = ("text", "_runs", "_words", "_grams")
+    __slots__ = ("raw", "text", "_runs", "_words", "_grams")
 
     def __init__(self, text: str):
+        self.raw = text
         self.text = text_norm(text)
         self._runs: list[str] | None = None
         self._words: set[str] | None = None
@@ -83,11 +84,13 @@ class Haystack:
 class Needle:
     """A real value to look for. `searchable` is False for values too short or too generic to search for."""
 
-    __slots__ = ("digits", "text", "searchable")
+    __slots__ = ("digits", "text", "searchable", "value", "common")
 
     def __init__(self, value: str, entity_type: str | None):
         self.digits: str | None = None
         self.text = text_norm(value)
+        self.value = value
+        self.common = False  # set below for text values made of common words: searched as propagation chases them
         if entity_type in DIGIT_TYPES:
             d = re.sub(r"[^0-9]", "", normalize(value, entity_type))
             if len(d) >= _MIN_DIGITS and d == re.sub(r"[^0-9a-z]", "", normalize(value, entity_type)):
@@ -97,10 +100,43 @@ class Needle:
         self.searchable = bool(self.text) and not (self.text.isdigit() and len(self.text) < 3)
         if not identifying(value, entity_type):
             self.searchable = False
+        if self.digits is None and self.searchable:
+            from prepkit.detect.lexicon import common_words
+
+            self.common = all(w.casefold() in common_words() for w in value.split())
 
     def found_in(self, h: Haystack) -> bool:
         if not self.searchable:
             return False
         if self.digits is not None:
             return h.has_digits(self.digits)
-        return h.has_text(self.text)
+        if not h.has_text(self.text):
+            return False
+        if not self.common:
+            return True
+        # A value made of common words ("Billing" taken for a place) counts only where propagation would have
+        # replaced it: not the lower-case "billing" of the next sentence, not the "post" of "post-mortem".
+        pat = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in self.value.split()) + r"(?!\w)"
+        return any(same_mention(self.value, h.raw, m.start(), m.end())
+                   for m in re.finditer(pat, h.raw, re.IGNORECASE))
+
+
+def same_mention(value: str, text: str, start: int, end: int) -> bool:
+    """Is text[start:end], found case-insensitively, another mention of the detected `value`?
+
+    Not when the value is made of common words and one the detector saw capitalized is lower-case there
+    ("Change" the name guess, "change" the verb; a name such as "Anna Berg" is still chased into "anna berg"), or when it is the head of a lower-case compound ("post-mortem" for the detected "Post"): a value is chased
+    into the forms it could have been detected as, not into common words that happen to share its letters.
+    """
+    from prepkit.detect.lexicon import common_words
+
+    found = text[start:end]
+    words = value.split()
+    if all(w.casefold() in common_words() for w in words):  # "Anna Berg" is chased into "anna  berg"
+        for v, f in zip(words, found.split(), strict=False):
+            if v[:1].isupper() and f[:1].islower():
+                return False
+    before, after = text[max(0, start - 2):start], text[end:end + 2]
+    if len(after) == 2 and after[0] in "-‐" and after[1].islower():
+        return False
+    return not (len(before) == 2 and before[1] in "-‐" and before[0].islower())

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prepkit.errors import PrepkitError
 from prepkit.keys import KeyRing
 from prepkit.policy import LoadedPolicy
 from prepkit.records import Decision, Result, Route, Transformed, Verification
@@ -33,7 +34,7 @@ ACTIONS = ("release_rag", "release_finetune", "drop", "keep")
 MAX_REVIEWER_CHARS = 100
 
 
-class DecisionError(Exception):
+class DecisionError(PrepkitError):
     """A decision cannot be applied as asked. The message is for the reviewer and never holds record text."""
 
 
@@ -253,7 +254,9 @@ def _append_finetune(out: Path, loaded: LoadedPolicy, result: Result) -> tuple[s
     ft_dir = out / FINETUNE_DIR
     with tempfile.TemporaryDirectory(dir=out, prefix=".review-") as tmp:
         writer = FinetuneWriter(Path(tmp), spec, policy=loaded)
-        placed = writer.add(result)
+        placed = writer.check(result)  # the dataset filters first, then the write (issue 14: decide, then sink)
+        if placed.split is not None:
+            writer.add(result)
         writer.close()
         if placed.split is None:
             return None, placed.reason

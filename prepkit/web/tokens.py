@@ -13,11 +13,13 @@ import secrets
 import stat
 from pathlib import Path
 
+from prepkit.errors import PrepkitError
+
 MIN_TOKEN_CHARS = 24
 _ROLE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class TokenError(Exception):
+class TokenError(PrepkitError):
     """The token file is missing, unsafe or malformed. Messages name the file and line, never a token."""
 
 

@@ -7,10 +7,12 @@ import string
 
 from faker import Faker
 
+from prepkit.errors import PrepkitError
+
 MAX_ATTEMPTS = 40
 
 
-class SurrogateError(RuntimeError):
+class SurrogateError(PrepkitError, RuntimeError):
     """No surrogate distinct from the record's real values could be drawn. Never carries the value."""
 
 

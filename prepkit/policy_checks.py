@@ -11,12 +11,12 @@ policy's language, prepkit's builtin recognizers, and the policy's own YAML reco
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from prepkit.policy.load import LoadedPolicy, did_you_mean, register_check
+from prepkit.policy.catalog import register_check
+from prepkit.policy.load import LoadedPolicy, did_you_mean
 from prepkit.policy.model import Policy
 
 Issue = tuple[tuple[Any, ...], str]
@@ -37,10 +37,8 @@ def _presidio_instances(language: str) -> tuple[Any, ...]:
 
 @lru_cache(maxsize=8)
 def _builtin_instances(language: str) -> tuple[Any, ...]:
-    try:
-        from prepkit.detect.recognizers import builtin_recognizers as make
-    except ImportError:  # the detection package provides them; without it there are none
-        return ()
+    from prepkit.detect.recognizers import builtin_recognizers as make
+
     return tuple(make(language))
 
 
@@ -48,7 +46,7 @@ def _builtin_instances(language: str) -> tuple[Any, ...]:
 # then needs no Presidio or spaCy import (about a second per command). Any other version or language asks the
 # live registries. tests/test_recognizer_table.py fails when the table and the registries disagree, and
 # rewrites it with --regen-golden.
-TABLE_PATH = Path(__file__).with_name("recognizer_table.json")
+TABLE_PATH = Path(__file__).parent / "policy" / "recognizer_table.json"
 TABLE_LANGUAGES = ("en",)
 
 
@@ -160,10 +158,8 @@ def builtin_descriptions() -> dict[str, str]:
 
 
 def _live_descriptions() -> dict[str, str]:
-    try:
-        from prepkit.detect.recognizers import BUILTIN_ENTITIES
-    except ImportError:
-        return {}
+    from prepkit.detect.recognizers import BUILTIN_ENTITIES
+
     return dict(BUILTIN_ENTITIES)
 
 
@@ -205,18 +201,10 @@ def _unknown(name: str, known: set[str], what: str = "entity type") -> str:
 
 
 def regex_error(pattern: str, ignore_case: bool = False) -> str | None:
-    try:  # the engine's own regex flavour when the safe-regex layer is present
-        from prepkit.safe_regex import compile_error
-    except ImportError:
-        compile_error = None  # type: ignore[assignment]
-    if compile_error is not None:
-        return compile_error(pattern)
-    try:
-        re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as e:
-        where = f" at position {e.pos}" if e.pos is not None else ""
-        return f"regex does not compile: {e.msg}{where}"
-    return None
+    """Whether the pattern compiles in the engine's own regex flavour (flags do not change that)."""
+    from prepkit.safe_regex import compile_error
+
+    return compile_error(pattern)
 
 
 @register_check

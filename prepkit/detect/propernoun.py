@@ -1,0 +1,231 @@
+"""The proper-noun pass: runs of proper nouns the NER model left unlabelled."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from prepkit.detect.lexicon import common_words, known_names
+from prepkit.detect.tables import _HONORIFICS
+
+_ORG_CUES = re.compile(
+    r"(?i)^(?:inc|ltd|llc|plc|corp|corporation|company|co|group|gmbh|ag|sa|bv|fc|university|college|school|"
+    r"institute|bank|hospital|clinic|foundation|association|agency|ministry|department|council|party|club|"
+    r"union|society|labs?|studios?|records|airlines?|motors|systems|technologies|news|times|post)\.?$")
+_HONORIFIC_WORD = re.compile(rf"(?i)^(?:{_HONORIFICS})\.?$")
+_PLACE_PREPS = {"in", "at", "from", "to", "near", "into", "across", "around", "visit", "visiting", "via"}
+
+
+# Greetings and sign-offs: the small tagger calls "Hi" in "Hi Anthony," a proper noun, and a lone "Hi" reported
+# as a PERSON then fails the record's verification wherever else "Hi" appears (2.7% of Faker tickets were
+# quarantined for it).
+_SALUTATIONS = {"hi", "hello", "hey", "dear", "greetings", "thanks", "thank", "cheers", "regards", "bye", "goodbye",
+                "morning", "afternoon", "evening", "welcome", "congratulations", "congrats"}
+
+
+def _name_like(tok: Any) -> bool:
+    """A capitalized proper noun that is not an abbreviation ("ZIP"), a label ("Phone:"), a greeting or a URL."""
+    t = tok.text
+    if tok.pos_ != "PROPN" or not t[:1].isupper() or tok.like_url or tok.like_email or tok.lower_ in _SALUTATIONS:
+        return False
+    if t.isupper() and len(t) <= 3 or t.endswith(".") or _HONORIFIC_WORD.match(t):
+        return False
+    nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
+    return nxt != ":" or t.lower() not in _FIELD_LABELS
+
+
+# Labels Presidio maps to an entity type; a span of another label (FAC, WORK_OF_ART...) hides nothing: spaCy's small
+# model calls "my name is Priyanka Raghunathan" a facility, and Presidio drops FAC spans.
+_NER_LABELS_USED = {"PERSON", "PER", "NORP", "LOC", "GPE", "ORG", "DATE", "TIME"}
+# Field labels of forms and headers ("Name: ...", "Phone: ..."); a capitalized word before a colon is otherwise a
+# speaker in a dialogue ("Alice: ...") and a name.
+_FIELD_LABELS = {"name", "address", "phone", "email", "e-mail", "date", "website", "mobile", "fax", "desk", "note",
+                 "notes", "subject", "from", "to", "re", "cc", "where", "when", "title", "company", "city", "country",
+                 "zip", "state", "street", "tel", "dob", "id", "ref", "summary", "description", "status", "type",
+                 "location", "time", "position", "department", "office", "home", "work", "cell", "answer",
+                 "question", "q", "a", "user", "customer", "agent", "assistant", "system", "update", "warning",
+                 "error", "info", "personal", "contact", "directed", "starring", "genre", "rating", "hint", "tip",
+                 "example", "edit", "source", "sources", "link", "links", "tags", "category", "reply", "comment",
+                 "owner", "author", "manager", "approver", "reviewer", "attendees", "participants", "reporter",
+                 "assignee", "requester"}
+_BOUNDARY = {".", "!", "?", ":", ";", '"', "“", "”", ">", "…", "-", "*", "•", "(", ")", "[", "]", "|"}
+
+
+def _title_like(tok: Any) -> bool:
+    """Orthography alone: capitalized, not all capitals, not a stop word, label, URL or honorific."""
+    t = tok.text
+    if not t[:1].isupper() or t.isupper() or tok.is_stop or tok.like_url or tok.like_email \
+            or tok.lower_ in _SALUTATIONS:
+        return False
+    if not any(c.isalpha() for c in t) or t.endswith(".") or _HONORIFIC_WORD.match(t):
+        return False
+    nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
+    return nxt != ":" or t.lower() not in _FIELD_LABELS
+
+
+def _initial(tok: Any) -> bool:
+    """A middle initial inside a name: "J", "H."."""
+    t = tok.text.rstrip(".")
+    return len(t) == 1 and t.isupper()
+
+
+def _possessive_or_verb_after(doc: Any, j: int) -> bool:
+    """A lone capitalized word opening a sentence is a name when a verb or a possessive follows it ("Jacob lives
+    on...", "Trump's budget"); a capitalized common word opening a sentence is mostly followed by something else."""
+    if j >= len(doc):
+        return False
+    nxt = doc[j]
+    return nxt.text in {"'s", "’s", "'", "’"} or (nxt.pos_ in {"VERB", "AUX"} and nxt.text.islower())
+
+
+# Tags of common words: a sentence opening "Passwords must...", "Report phishing..." is a plural noun or an
+# imperative, not a person, even when a verb follows.
+_COMMON_TAGS = {"NNS", "VB", "VBP", "VBZ", "MD"}
+
+
+def _common_tag(tok: Any) -> bool:
+    return bool(tok.tag_) and tok.tag_ in _COMMON_TAGS
+
+
+_MD_HEADING = re.compile(r"#{1,6} ")
+
+
+def _in_heading(doc: Any, i: int) -> bool:
+    """Is token i on a Markdown heading line ("# Incident runbook")?"""
+    text = doc.text
+    line_start = text.rfind("\n", 0, doc[i].idx) + 1
+    # "# Title" on its own line above more text; a one-line post opening with "# tag" (tokenized hashtags) is not
+    return _MD_HEADING.match(text, line_start) is not None and text.find("\n", doc[i].idx) != -1
+
+
+def _possessive_after(doc: Any, j: int) -> bool:
+    return j < len(doc) and doc[j].text in {"'s", "’s", "'", "’"}
+
+
+def _headline_case(doc: Any) -> bool:
+    """Title Case Like A Headline: function words inside sentences carry capitals too, so a capital says nothing."""
+    stops = [t for t in doc if t.is_stop and t.is_alpha and len(t.text) > 1 and t.text.lower() != "i"
+             and not _sentence_start(doc, t.i)]
+    return len(stops) >= 3 and sum(t.text[0].isupper() for t in stops) >= 0.5 * len(stops)
+
+
+def _sentence_start(doc: Any, i: int) -> bool:
+    k = i - 1
+    while k >= 0 and (doc[k].is_space or doc[k].text in {"?", "??", "???"}):
+        if "\n" in doc[k].text:
+            return True
+        k -= 1
+    return k < 0 or doc[k].text in _BOUNDARY or "\n" in doc[k].text_with_ws
+
+
+EVIDENCE_KEY = "prepkit_evidence"
+# Words right before a run that say a person's name follows: an honorific, a greeting, an introduction.
+_PERSON_CUES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "shri", "sri", "smt", "kumari", "mister",
+                "madam", "dear", "hi", "hello", "hey", "thanks", "named", "called", "signed", "regards", "cheers",
+                "sincerely", "cc", "attn", "attention", "by"}
+_INTRODUCTIONS = {("name", "is"), ("this", "is"), ("i", "am"), ("i", "'m"), ("i", "’m"), ("it", "'s"), ("it", "’s")}
+
+
+def _evidence(doc: Any, i: int, j: int, speaker: bool) -> str | None:
+    """Why the capitalized run doc[i:j] is a name: "cue" (an honorific, greeting or introduction before it),
+    "name" (one of its words is a known given or family name), "speaker" (a colon after it, as in a transcript),
+    "rare" (one of its words is no common English word); None when every word is a common word and no cue
+    precedes it: a form label ("Patient:", "Medical Record Number:") has a colon too."""
+    k = i - 1
+    while k >= 0 and doc[k].text in {".", ","}:
+        k -= 1
+    if (k >= 0 and doc[k].lower_ in _PERSON_CUES) or (
+            k >= 1 and (doc[k - 1].lower_, doc[k].lower_) in _INTRODUCTIONS):
+        return "cue"
+    words = [w.casefold() for t in doc[i:j] for w in _LETTERS.findall(t.text)]
+    if any(w in known_names() for w in words):
+        return "name"
+    common = common_words()
+    if not words or all(w in common for w in words):
+        return None
+    return "speaker" if speaker else "rare"
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+class ProperNounRecognizer(LocalRecognizer):
+    """Runs of proper nouns that the NER model left unlabelled.
+
+    In informal text (chats, social media) the small NER model misses many names. With spaCy's tagger in the
+    pipeline a run of PROPN tokens is taken; without it (the engine may drop the tagger for speed) a run of
+    capitalized words that are not stop words, where a lone capitalized word that starts a sentence or line does
+    not count. An unlabelled run is a PERSON, a LOCATION after "in/at/from/to", an ORGANIZATION when it ends in
+    an organisation word. A run needs evidence beyond its capitals (see `_evidence`). Scored low: a policy can
+    raise its threshold above SCORE to turn this off.
+    """
+
+    SCORE = 0.5
+
+    def __init__(self, language: str = "en"):
+        super().__init__(supported_entities=["PERSON", "LOCATION", "ORGANIZATION"],
+                         name="PrepkitProperNounRecognizer", supported_language=language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        doc = getattr(nlp_artifacts, "tokens", None)
+        if doc is None:
+            return []
+        headline = _headline_case(doc)
+        tagged = doc.has_annotation("TAG")
+        name_like = (lambda t: _name_like(t) or _title_like(t)) if tagged else _title_like
+        covered: set[int] = set()
+        for ent in doc.ents:  # labels Presidio ignores (WORK_OF_ART, PRODUCT, CARDINAL...) hide nothing
+            if ent.label_ in _NER_LABELS_USED:
+                covered.update(range(ent.start, ent.end))
+        out: list[RecognizerResult] = []
+        i, n = 0, len(doc)
+        while i < n:
+            tok = doc[i]
+            if i in covered or not name_like(tok):
+                i += 1
+                continue
+            j = i + 1
+            while j < n and j not in covered:
+                if name_like(doc[j]) or (tagged and doc[j].pos_ == "PROPN" and doc[j].text[:1].isdigit()):
+                    j += 1
+                elif not tagged and _initial(doc[j]) and j + 1 < n and name_like(doc[j + 1]):
+                    j += 2
+                else:
+                    break
+            speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
+            if j == i + 1 and not speaker and (headline or not (tagged and _name_like(tok)) and _sentence_start(
+                    doc, i) and (_common_tag(tok) and not _possessive_after(doc, j)
+                                 or not _possessive_or_verb_after(doc, j))):
+                i = j
+                continue
+            if _in_heading(doc, i):
+                i = j  # a Markdown heading is title case by convention: its capitals name no one
+                continue
+            evidence = _evidence(doc, i, j, speaker)
+            if j == i + 1 and _ORG_CUES.match(tok.text):
+                evidence = None  # an organisation word alone names nothing ("Post updates every 30 minutes")
+            if evidence is None:
+                i = j  # capitals alone: a form label, heading word or legal term ("Patient", "Section")
+                continue
+            prev = doc[i - 1].lower_ if i > 0 else ""
+            if _ORG_CUES.match(doc[j - 1].text):
+                label = "ORGANIZATION"
+            elif prev in _PLACE_PREPS and evidence != "name":  # "from Priyanka ..." is a person
+                label = "LOCATION"
+            else:
+                label = "PERSON"
+            if not entities or label in entities:
+                start, end = tok.idx, doc[j - 1].idx + len(doc[j - 1].text)
+                out.append(RecognizerResult(label, start, end, self.SCORE, recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: "PrepkitProperNounRecognizer",
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id, EVIDENCE_KEY: evidence}))
+            i = j
+        return out
+
