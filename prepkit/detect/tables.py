@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from prepkit.detect.rules import Rule, _luhn, _rx
+from prepkit.checksums import luhn_valid
+from prepkit.detect.rules import Rule, _rx
 
 # ---------------------------------------------------------------------------------------------------- ZIP codes
 _US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
@@ -85,7 +86,7 @@ _ID = r"(?P<v>[A-Z]{0,4}[-#]?\d[\dA-Z-]{3,18}\d)"
 
 def _luhn_npi(value: str) -> bool:
     digits = re.sub(r"\D", "", value)
-    return len(digits) == 10 and _luhn("80840" + digits)
+    return len(digits) == 10 and luhn_valid("80840" + digits)
 
 
 _MRN_RULES = [
@@ -172,7 +173,7 @@ _PHONE_RULES = [
 _CARD_RULES = [
     Rule("cued card", _rx(r"\b(?:card|cc|credit|debit|visa|mastercard|amex|maestro)\s*(?:no\.?|number|num|#)?\s*"
                           r"(?:is|:|#|=)?\s*(?P<v>\d(?:[ -]?\d){11,18})(?![\d-])", re.IGNORECASE), 0.8, "v",
-         lambda v: _luhn(v)),
+         luhn_valid),
 ]
 
 
