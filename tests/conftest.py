@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL_FIXTURES = ROOT / "tests" / "fixtures" / "eval"  # small slices of ../shared/eval; licenses in README.md
+EVAL_FIXTURES = ROOT / "tests" / "fixtures" / "eval"  # small slices of the dev sets kept beside the repo; licenses in README.md
 SAMPLES = ROOT / "samples"
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 
