@@ -43,12 +43,12 @@ def dist_version(name: str) -> str:
 
 def output_versions(spacy_model: str) -> dict[str, str]:
     """Everything outside the policy and the input that shapes a record's outputs, as name -> version."""
-    from prepkit.transform import get_operator, operator_names  # loading a policy imported it already
+    from prepkit.transform.catalog import fingerprints  # loading a policy imported it already
 
     out = {"prepkit": __version__}
     out.update({key: dist_version(dist) for key, dist in SHAPING.items()})
     out["spacy_model"] = transformers_model_id(spacy_model) or model_id(spacy_model)
-    ops = {name: get_operator(name).fingerprint() for name in operator_names()}
+    ops = fingerprints()
     out["operators"] = json.dumps({k: v for k, v in ops.items() if v}, sort_keys=True, separators=(",", ":"))
     return out
 
