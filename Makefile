@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= build/run
 KEY_FILE ?= build/dev.key
 
-.PHONY: run test venv bench lint clean samples browser
+.PHONY: run test venv bench bench-tickets lint clean samples browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,7 +46,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check prepkit tests
 	$(BIN)/mypy prepkit
 
+# the issue-16 matrix: every corpus shape at 0.5 and 10 MB, vanilla vs prepkit's defaults -> bench/MATRIX.md
 bench: $(STAMP)
+	$(BIN)/python -m bench.matrix
+
+# the first benchmark (Faker tickets at 0.5/10/100 MB, worker counts) -> bench/RESULTS.md
+bench-tickets: $(STAMP)
 	$(BIN)/python -m bench.run
 
 samples: $(STAMP)

@@ -25,7 +25,8 @@ class Measured:
     returncode: int
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float = 0.1) -> Measured:
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float = 0.1,
+                 ok_codes: tuple[int, ...] = (0,)) -> Measured:
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     root = psutil.Process(proc.pid)
@@ -50,7 +51,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float 
         time.sleep(poll)
     out, err = proc.communicate()
     seconds = time.monotonic() - started
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         tail = "\n".join(err.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}:\n{tail}")
     return Measured(seconds, peak / 2**20, sum(cpu.values()), out, proc.returncode)

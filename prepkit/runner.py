@@ -19,7 +19,7 @@ from prepkit import uptodate
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, CACHE_FILE, ResultCache, clean_stale_temp_files
 from prepkit.driver import Driver
-from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
+from prepkit.engine import DeferredEngine, WorkerSpec, cpu_count, expected_chars, make_engine
 from prepkit.errors import PrepkitError
 from prepkit.ids import RunIds
 from prepkit.io.readers import InputError, find_inputs, read_file, require_extras
@@ -55,7 +55,7 @@ class RunConfig:
     text_field: str | None = None
     id_field: str | None = None
     text_columns: tuple[str, ...] | None = None
-    workers: int = 1
+    workers: int | None = 1  # None: in-process until the measured work says a pool pays (engine.auto)
     engine: str = "local"  # prepkit.engine.ENGINES: local (in-process or a process pool), multiprocess, ray
     batch_size: int = 64
     strict: bool = False
@@ -118,7 +118,7 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
         if cfg.cache or cfg.resume else None
     audit = AuditLog(out / "audit.jsonl", keyring=keyring if policy.outputs.audit.hmac else None, run_id=run_id,
                      policy=loaded.identity, versions=versions)
-    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
+    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers or cpu_count())  # auto: the most it may start
 
     sinks = RouteSinks.open(out, loaded, keyring, memo=cache, rag_url=cfg.rag_url, sync=cfg.sync)
     stats = RunStats(inputs=[name for _, name in files])
@@ -131,7 +131,8 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
 
     # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
     spec = WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size)
-    engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers))
+    chars = expected_chars(path for path, _ in files)
+    engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers, chars))
     driver = Driver(engine, batch_size=cfg.batch_size, cache=cache, policy=policy,
                     router=Router(sinks.filters(), stats), stats=stats, stop_at_rejected=cfg.strict)
     interrupted = False
@@ -163,6 +164,7 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     summary["rag"] = figures["rag"]
     summary["interrupted"] = interrupted
     summary["cache"] = cache.stats() if cache is not None else None
+    summary["engine"] = engine.describe()
     summary["skipped"] = found.skipped()
     summary["identifiers"] = ids.stats()
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
@@ -227,7 +229,7 @@ def _up_to_date(cfg: RunConfig, loaded: LoadedPolicy, keyring: KeyRing, out: Pat
     same_as = summary.get("run_id")
     audit = AuditLog(out / "audit.jsonl", keyring=keyring if loaded.policy.outputs.audit.hmac else None,
                      run_id=run_id, policy=loaded.identity, versions=versions)
-    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers)
+    audit.append("run_start", inputs=[name for _, name in files], workers=cfg.workers or cpu_count())  # auto: the most it may start
     audit.append("up_to_date", same_as_run_id=same_as)
     summary.update(run_id=run_id, up_to_date={"same_as": same_as}, interrupted=False,
                    cache={"hits": 0, "misses": 0, "stored": 0, "pruned": 0},

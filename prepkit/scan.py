@@ -23,7 +23,7 @@ from prepkit.snippet import masked_context
 
 def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None, id_field: str | None = None,
                 text_columns: tuple[str, ...] | None = None, spacy_model: str | None = None,
-                limit: int | None = None, batch_size: int = 64, workers: int = 1,
+                limit: int | None = None, batch_size: int = 64, workers: int | None = 1,
                 engine: str = "local") -> Iterator[dict[str, Any]]:
     loaded = load_policy(policy)
     opts = input_options(loaded, text_field=text_field, id_field=id_field, text_columns=text_columns)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from prepkit.engine import WorkerSpec, default_workers, make_engine
+from prepkit.engine import WorkerSpec, expected_chars, make_engine
 from prepkit.records import Record, Segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,8 @@ def test_process_pool_output_is_identical_to_in_process(in_process_run, tmp_path
     assert _data(pooled) == _data(in_process_run)
     assert _stable_summary(pooled) == _stable_summary(in_process_run)
     assert _audit_decisions(pooled) == _audit_decisions(in_process_run)
+    engines = [json.loads((o / "summary.json").read_text())["engine"] for o in (in_process_run, pooled)]
+    assert engines == [{"name": "local", "workers": 1}, {"name": "multiprocess", "workers": 2}]
 
 
 def test_engine_keeps_batch_order_and_skips_empty_batches(default_pipeline):
@@ -75,12 +77,56 @@ def test_engine_keeps_batch_order_and_skips_empty_batches(default_pipeline):
     assert all(any(f.entity_type == "PHONE_NUMBER" for f in r.findings) for b in out for r in b)
 
 
-def test_unknown_engine_and_default_workers(default_pipeline):
+def test_unknown_engine(default_pipeline):
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     with pytest.raises(ValueError, match="unknown engine 'spark'"):
         make_engine("spark", spec)
-    assert default_workers(10_000) == 1
-    assert default_workers(50_000_000) >= 1
+
+
+def test_expected_chars_counts_compressed_inputs_as_more_text(tmp_path):
+    import gzip
+
+    plain = tmp_path / "a.jsonl"
+    plain.write_text('{"text": "' + "word " * 2000 + '"}\n')
+    packed = tmp_path / "b.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert 0.8 * plain.stat().st_size < expected_chars([plain]) <= plain.stat().st_size
+    assert expected_chars([packed]) > packed.stat().st_size  # 10 kB of text squeezed into ~100 bytes
+    assert expected_chars([tmp_path / "missing.jsonl"]) == 0
+
+
+def _auto_records(n: int) -> list[list[Record]]:
+    recs = [Record(f"r{i}", "t", "text", [Segment("text", f"Ticket {i}: call Anna Lee on 212-555-01{i:02d} or "
+                                                          f"write to anna.lee{i}@example.com.")]) for i in range(n)]
+    return [recs[i:i + 4] for i in range(0, n, 4)]
+
+
+def test_auto_engine_stays_in_process_when_little_work_is_left(default_pipeline):
+    from prepkit.engine.auto import AutoEngine
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    started: list[int] = []
+    engine = AutoEngine(spec, 2, expected_chars=1_000, pool=lambda n: started.append(n) or make_engine("local", spec, 1))
+    out = [r for b in engine.map(_auto_records(8)) for r in b]
+    engine.close()
+    assert started == [] and engine.workers_used == 1
+    assert [r.record.id for r in out] == [f"r{i}" for i in range(8)]
+
+
+def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_not_change(default_pipeline):
+    from prepkit.engine.auto import AutoEngine
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    batches = _auto_records(12)
+    local = make_engine("local", spec, 1)
+    want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
+    local.close()
+    # a run that promises a billion characters: the first batch's measured cost says a pool of two pays at once
+    engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n: make_engine("local", spec, n))
+    got = [(r.record.id, r.transformed, r.decision) for b in engine.map(batches) for r in b]
+    engine.close()
+    assert engine.workers_used == 2 and engine.pool is not None and engine.pool.name == "multiprocess"
+    assert got == want
 
 
 def test_ray_engine_output_is_identical_to_local(in_process_run, tmp_path, monkeypatch):

@@ -31,8 +31,10 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed([
         click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-                     help="Worker processes or Ray actors, each loading the models once. Default: the core count "
-                          "(one for inputs under 1 MB, where starting workers costs more than it saves)."),
+                     help="Worker processes or Ray actors, each loading the models once. Default: the local engine "
+                          "starts in this process, times the first batches and starts one worker per core as soon "
+                          "as the remaining work pays for their model loads (never for a small input); Ray uses "
+                          "the core count."),
         click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                      help="local: this machine (a process pool when workers > 1); ray: Ray Data on the cluster in "
                           "RAY_ADDRESS, or a local Ray (needs prepkit[ray]). Outputs are identical."),

@@ -167,19 +167,15 @@ def _os_error(e: OSError, out: str) -> str:
     return f"{where}: {e.strerror or type(e).__name__} (errno {e.errno})"
 
 
-def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int:
-    """Check the engine can run; resolve the default worker count from the input size."""
-    from prepkit.engine import default_workers
-    from prepkit.io.readers import discover
-
+def _workers(engine: str, workers: int | None, inputs: tuple[str, ...]) -> int | None:
+    """Check the engine can run. None (no --workers) lets the engine choose: the local engine measures the work
+    and starts a pool when it pays (prepkit.engine.auto), Ray uses the core count."""
     if engine == "ray":
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
             fail("--engine ray needs Ray Data: pip install 'prepkit[ray]'")
-    if workers is not None:
-        return workers
-    return default_workers(sum(_size(p) for p, _ in discover(list(inputs))))
+    return workers
 
 
 def _size(p: Path) -> int:

@@ -115,3 +115,11 @@ class DeferredEngine:
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+
+    def describe(self) -> dict[str, Any]:
+        """The engine that ran and how many workers it used (none started: every record came from the cache)."""
+        if self.engine is None:
+            return {"name": None, "workers": 0}
+        workers = getattr(self.engine, "workers_used", None) or getattr(self.engine, "workers", None) \
+            or getattr(self.engine, "actors", None) or 1
+        return {"name": self.engine.name, "workers": workers}
