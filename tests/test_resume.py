@@ -49,7 +49,8 @@ def write_corpus(path: Path, n: int = N) -> Path:
 
 def _cmd(inp: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-c", "from prepkit.cli import main; main()", "run", "--policy", str(DEFAULT_POLICY), "--input", str(inp),
-            "--out", str(out), "--batch-size", str(BATCH), "--json", *extra]
+            "--out", str(out), "--batch-size", str(BATCH), "--json",
+            "--workers", "1", *extra]  # one process: the kill lands mid-run, never during a pool's start
 
 
 def _env() -> dict[str, str]:
