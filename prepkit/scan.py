@@ -13,7 +13,8 @@ from typing import Any
 
 from prepkit.driver import Driver
 from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
-from prepkit.io.readers import read_inputs
+from prepkit.ids import RunIds
+from prepkit.io.readers import discover, read_file, require_extras
 from prepkit.keys import KeyRing, load_keyring
 from prepkit.pipeline import input_options
 from prepkit.policy import load_policy
@@ -32,8 +33,13 @@ def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None
         or KeyRing.from_bytes(os.urandom(32), "ephemeral (scan only)")
     spec = WorkerSpec.of(loaded, keyring, spacy_model, batch_size, detect_only=True)
     runner = DeferredEngine(lambda: make_engine(engine, spec, workers))
+    # ids and file names go to stdout unscanned: the same pseudonyms as `prepkit run` gives under this key
+    ids = RunIds(keyring)
+    files = discover(inputs)
+    require_extras(files)
+    items = (ids.admit(item) for path, name in files for item in read_file(path, ids.source(name), opts))
     try:
-        for item in Driver(runner, batch_size=batch_size).results(islice(read_inputs(inputs, opts), limit)):
+        for item in Driver(runner, batch_size=batch_size).results(islice(items, limit)):
             yield _line(item) if isinstance(item, Result) else {"rejected": f"{item.location()}: {item.reason}"}
     finally:
         runner.close()

@@ -80,3 +80,20 @@ def test_top_level_help_lists_whole_first_sentences():
     flat = " ".join(listing.split())
     assert "Erase a data subject (GDPR art. 17): delete every RAG chunk and fine-tune record" in flat
     assert "..." not in listing
+
+
+def test_scan_prints_pseudonyms_for_ids_and_file_names_that_could_identify_someone(tmp_path):
+    # ids and file names are printed unscanned: the same keyed pseudonyms `prepkit run` writes replace any that
+    # look like personal data, in every format
+    src = tmp_path / "maria_gonzalez.jsonl"
+    src.write_text(json.dumps({"id": EMAIL, "text": "The build finished."}) + "\n"
+                   + json.dumps({"id": "ticket-7", "text": "Nothing to see."}) + "\n", encoding="utf-8")
+    for fmt in ("jsonl", "csv", "text"):
+        r = CliRunner().invoke(main, ["scan", "-p", str(DEFAULT_POLICY), "-i", str(src), "--format", fmt,
+                                      "--workers", "1"])
+        assert r.exit_code == 0, r.output
+        assert EMAIL not in r.output and "maria" not in r.output.lower(), (fmt, r.output)
+    r = CliRunner().invoke(main, ["scan", "-p", str(DEFAULT_POLICY), "-i", str(src), "--format", "jsonl"])
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    assert [x["id"][:3] for x in lines] == ["id-", "tic"] and lines[1]["id"] == "ticket-7"
+    assert lines[0]["source"].startswith("file-")
