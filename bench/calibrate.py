@@ -66,7 +66,10 @@ recognizer made them. (Presidio's own scores are conventions: spaCy's NER says 0
 **Classes.** `recognizer / entity type`, and for name-like types (PERSON, ORGANIZATION, LOCATION, NRP) the evidence
 beside the span, read from the text: `cue` (an honorific, greeting or introduction right before it), `name` (one of
 its words is a known given or family name: Faker's name lists for 26 Latin-script locales), `rare` (one of its
-words is not among wordfreq's 20,000 most frequent English words), `common` (every word is: "Change", "Patient").
+words is not a common word), `common` (every word is: "Change", "Patient"). A common word is one of wordfreq's
+20,000 most frequent English words that is not mostly written capitalized: wordfreq folds case, so "Trump",
+"Google" and "Scotland" are set apart by a case-sensitive table (`prepkit/detect/proper_words.json`, built by
+`bench/proper_words.py` from spaCy's English lexeme probabilities and the labelled corpora of `../shared/train/`).
 
 **Method.** The default policy's detection runs with every threshold at 0 and calibration off; findings of labels
 a set does not annotate are left out (a DATE_TIME on WNUT is neither right nor wrong). Counts are pooled over the
@@ -77,7 +80,8 @@ promise for any one of them.
 
 **Caveat.** The table is measured on the same dev sets the targets are reported on, so the dev-set figures
 after calibration are optimistic; the classes are coarse (35 with enough support) to limit how much they can fit.
-The shipped policies set name thresholds of 0.1, which drops only `SpacyRecognizer/PERSON/common` (0.05).
+The shipped policies set name thresholds of 0.1, which drops only `SpacyRecognizer/PERSON/common` (0.01: mostly
+ordinary words the truecased NER pass capitalized, "Stolen", "Safer").
 
 """
 

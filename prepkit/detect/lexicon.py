@@ -6,15 +6,20 @@ with evidence beyond its capitals; one piece of it is whether any of its words i
 all of them are common words.
 
 Common words: wordfreq's most frequent English words (its data ships inside the wheel, nothing downloads), minus
-the known names, since "John", "Smith" or "Rose" are frequent words too. Known names: the given and family names
-of Faker's person providers for the Latin-script locales below (Faker is already a dependency, for surrogates;
-importing all of its locales costs seconds, these few a fraction of one).
+the known names, since "John", "Smith" or "Rose" are frequent words too, and minus the frequent words that are
+mostly written capitalized ("Trump", "Google", "Scotland"): wordfreq folds case, so without the second cut a
+famous name counted as a common word and a person named by it lost its evidence. Which words those are comes from
+a case-sensitive frequency table (proper_words.json, built by bench/proper_words.py). Known names: the given and
+family names of Faker's person providers for the Latin-script locales below (Faker is already a dependency, for
+surrogates; importing all of its locales costs seconds, these few a fraction of one).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from functools import lru_cache
+from importlib import resources
 
 # How many of the most frequent English words count as common. At 20k the list holds "petitioner", "battery",
 # "patient" but not rare surnames ("chaddock"); measured on the seven dev sets (bench/CALIBRATION.md).
@@ -39,8 +44,23 @@ def known_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
+def frequent_words() -> tuple[str, ...]:
+    """wordfreq's COMMON_WORDS most frequent English words, case-folded, most frequent first."""
     from wordfreq import top_n_list
 
-    names = known_names()
-    return frozenset(w for w in top_n_list("en", COMMON_WORDS) if w not in names)
+    return tuple(top_n_list("en", COMMON_WORDS))
+
+
+@lru_cache(maxsize=1)
+def proper_words() -> frozenset[str]:
+    """Frequent words that are mostly written capitalized: names of people, places, firms ("putin", "google")."""
+    data = json.loads(resources.files("prepkit.detect").joinpath("proper_words.json").read_text(encoding="utf-8"))
+    return frozenset(data["words"])
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Frequent English words in their ordinary, lower-case use: no known given or family name, no word that is
+    mostly written capitalized. Case-folded."""
+    drop = known_names() | proper_words()
+    return frozenset(w for w in frequent_words() if w not in drop)
