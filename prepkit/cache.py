@@ -95,6 +95,25 @@ def _decode(data: bytes) -> Cached:
     return Cached(findings, transformed, verification)
 
 
+def _lookup_key(index_key: bytes, scope: bytes, record: Record) -> bytes:
+    return hmac.new(index_key, scope + record_digest(record).encode(), hashlib.sha256).digest()
+
+
+class CacheProbe:
+    """Picklable: does the cache hold an entry for this record? The lookup keys only (HMACs, no values), for
+    engines whose workers cannot open the cache file (`--engine ray`); the driver still reads the entries."""
+
+    __slots__ = ("index_key", "keys", "scope")
+
+    def __init__(self, index_key: bytes, scope: bytes, keys: frozenset[bytes]) -> None:
+        self.index_key = index_key
+        self.scope = scope
+        self.keys = keys
+
+    def holds(self, record: Record) -> bool:
+        return _lookup_key(self.index_key, self.scope, record) in self.keys
+
+
 class ResultCache:
     """Open with `ResultCache.open(out_dir, keyring, scope)`; `scope` names everything outside the record the
     results depend on (policy sha256, versions), so a change there invalidates every entry at once."""
@@ -135,7 +154,12 @@ class ResultCache:
         return cls(Path(out_dir) / CACHE_DIR / CACHE_FILE, keyring, scope)
 
     def key(self, record: Record) -> bytes:
-        return hmac.new(self._index_key, self._scope + record_digest(record).encode(), hashlib.sha256).digest()
+        return _lookup_key(self._index_key, self._scope, record)
+
+    def probe(self) -> CacheProbe | None:
+        """What workers on other machines need to skip records this cache holds (None when it holds none)."""
+        keys = frozenset(k for (k,) in self.db.execute("SELECT k FROM results"))
+        return CacheProbe(self._index_key, self._scope, keys) if keys else None
 
     def get_many(self, records: Sequence[Record]) -> list[Cached | None]:
         keys = [self.key(r) for r in records]

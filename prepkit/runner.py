@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prepkit import uptodate
 from prepkit.audit import AuditLog
@@ -35,6 +35,9 @@ from prepkit.sinks.files import ensure_private_dir, write_json
 from prepkit.sinks.routes import RouteSinks
 from prepkit.stats import RunStats
 from prepkit.versions import output_versions
+
+if TYPE_CHECKING:
+    from prepkit.engine.ray import ClusterRead
 
 
 class StrictInputError(PrepkitError):
@@ -129,15 +132,24 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
             for item in read_file(path, name, opts):
                 yield ids.admit(item)  # unique ids, and no identifier that could carry personal data
 
-    # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
     spec = WorkerSpec.of(loaded, keyring, cfg.spacy_model, cfg.batch_size)
-    chars = expected_chars(path for path, _ in files)
-    engine = DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers, chars))
+    items: Iterator[Record | Rejected]
+    engine: DeferredEngine | ClusterRead
+    if cfg.engine == "ray" and not any(is_stdin(path) for path, _ in files):
+        # the cluster reads the files too (prepkit.engine.ray): one streaming dataset for the whole job
+        from prepkit.engine.ray import RayEngine
+
+        engine = RayEngine(spec, cfg.workers).read(files, opts, ids, cache.probe() if cache is not None else None)
+        items = engine.items()
+    else:
+        # The engine starts on the first cache miss: a fully cached re-run never starts workers or loads models.
+        chars = expected_chars(path for path, _ in files)
+        items, engine = stream(), DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers, chars))
     driver = Driver(engine, batch_size=cfg.batch_size, cache=cache, policy=policy,
                     router=Router(sinks.filters(), stats), stats=stats, stop_at_rejected=cfg.strict)
     interrupted = False
     try:
-        for item in driver.results(stream()):
+        for item in driver.results(items):
             if isinstance(item, Rejected):
                 if cfg.strict:
                     if cache is not None:
