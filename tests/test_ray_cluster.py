@@ -127,6 +127,7 @@ def test_cluster_output_is_identical_to_local(runs):
 def test_both_nodes_computed(runs):
     # one actor per node (each asks for a whole CPU; each node has one): the engine says where batches ran
     assert "ray engine:" in runs["ray_err"] and " on 2 nodes (" in runs["ray_err"], runs["ray_err"][-2000:]
+    assert runs["ray"]["engine"] == {"name": "ray", "workers": 2, "nodes": 2}  # type: ignore[index]
 
 
 def test_forced_rerun_takes_every_record_from_the_cache(runs):
