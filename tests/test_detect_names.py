@@ -67,3 +67,19 @@ def test_a_name_closing_a_line_is_still_a_name(detect) -> None:
 def test_acronyms_and_brand_like_words_are_organisations_not_people(detect, text: str, value: str) -> None:
     found = detect(text)
     assert not any(value in v and t == "PERSON" for v, t in found), found
+
+
+@pytest.mark.parametrize("text,places", [
+    ("Residents of Villupuram and Begusarai filed the petition.", ["Villupuram", "Begusarai"]),
+])
+def test_known_places_taken_for_people_are_locations(detect, text: str, places: list[str]) -> None:
+    found = detect(text)
+    for p in places:
+        assert (p, "LOCATION") in found and (p, "PERSON") not in found, found
+
+
+def test_the_ner_models_guesses_of_non_name_words_are_dropped(detect) -> None:
+    found = detect("Heard Mr. Gopal Das, Adv. for the State and the Petitioners on Thu, 27 Dec 2001.")
+    assert ("Gopal Das", "PERSON") in found, found
+    for w in ("Adv", "Petitioners", "Thu"):
+        assert (w, "PERSON") not in found, found

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -64,3 +65,24 @@ def common_words() -> frozenset[str]:
     mostly written capitalized. Case-folded."""
     drop = known_names() | proper_words()
     return frozenset(w for w in frequent_words() if w not in drop)
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Countries, US states and cities of 15,000 people or more (GeoNames; place_names.json, built by
+    bench/place_names.py), case-folded, words joined by one space."""
+    data = json.loads(resources.files("prepkit.detect").joinpath("place_names.json").read_text(encoding="utf-8"))
+    return frozenset(data["names"])
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def is_place(value: str) -> bool:
+    """Is `value` a known place's name and nothing else: not a known given or family name ("Houston", "Jackson"),
+    not made of common words only ("Mobile", "Reading")?"""
+    words = [w.casefold() for w in _LETTERS.findall(value)]
+    if not words or " ".join(words) not in place_names():
+        return False
+    names, common = known_names(), common_words()
+    return not any(w in names for w in words) and not all(w in common for w in words)

@@ -55,17 +55,22 @@ _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|O’|D'|D’|De|Di|Da|Du|La|Le|Van|Von
 
 def _no_name_word(tok: Any) -> bool:
     """A capitalized token that is no word of a name (see the classes above)."""
-    t = tok.text
+    return no_name_word(tok.doc.text, tok.idx, tok.idx + len(tok.text))
+
+
+def no_name_word(text: str, start: int, end: int) -> bool:
+    """Is the word text[start:end] of a class that names no one (see above)? Read from the text, so it applies to
+    the NER model's guesses too."""
+    t = text[start:end]
     low = t.lower()
-    if low in _DATE_ABBREVIATIONS or _ROLE.match(t) or any(c.isdigit() for c in t):
+    if low in _DATE_ABBREVIATIONS and low not in known_names() or _ROLE.match(t) or any(c.isdigit() for c in t):
         return True
-    doc, j = tok.doc, tok.i + 1
-    if j < len(doc) and doc[j].text == "." and not tok.whitespace_:  # "Adv." split in two by the tokenizer
-        after = doc.text[doc[j].idx + 1:doc[j].idx + 2]
-        # "Crl.P.", "Rs.500"; or a short word that is no known name with more of the sentence after its full stop
-        # ("Adv. Deepak"), unlike a name closing a line ("Thanks again Nina.")
-        return after.isalnum() or (after in (" ", "\t") and len(t) <= 4 and low not in known_names())
-    return False
+    if text[end:end + 1] != ".":
+        return False
+    after = text[end + 1:end + 2]
+    # "Crl.P.", "Rs.500"; or a short word that is no known name with more of the sentence after its full stop
+    # ("Adv. Deepak"), unlike a name closing a line ("Thanks again Nina.", "Kingston, Ont.")
+    return after.isalnum() or (after in (" ", "\t") and len(t) <= 4 and low not in known_names())
 
 
 def _brand_like(tok: Any) -> bool:

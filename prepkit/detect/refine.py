@@ -7,7 +7,8 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from prepkit.detect.propernoun import _HONORIFIC_WORD, _ORG_CUES
+from prepkit.detect.lexicon import is_place
+from prepkit.detect.propernoun import _HONORIFIC_WORD, _ORG_CUES, no_name_word
 
 # Types whose pattern recognizers validate (checksum, strict format): when one of them overlaps a weaker guess,
 # the guess is the false positive (a Luhn-valid card number is not also a driver's licence or a date).
@@ -106,6 +107,14 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
         elif r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _AT_PLACE.search(
                 text, max(0, r.start - 20), r.start):
             r.entity_type = "LOCATION"  # "lives in Kerry", "dinner at Olive Garden": people are not "in" a person
+        if r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _ONE_WORD.fullmatch(
+                text, r.start, r.end) and no_name_word(text, r.start, r.end):
+            # "Petitioners", "Adv.", "Thu": the proper-noun pass's non-name classes, guessed by NER; a code with
+            # digits ("#RS-234567") is kept: it may be an identifier no rule knows, the wrong label still masks it
+            continue
+        if r.entity_type in ("PERSON", "ORGANIZATION") and _recognizer(r) in _NAME_GUESSERS \
+                and is_place(text[r.start:r.end]):
+            r.entity_type = "LOCATION"  # "Ernakulam", "Begusarai": the small model takes many places for people
         if r.entity_type == "PHONE_NUMBER" and _SSN_SHAPE.fullmatch(text, r.start, r.end):
             r.entity_type = "US_SSN"  # 3-2-4 is an SSN's shape, never a phone number's (3-3-4): "078-05-1120"
             r.score = max(r.score, 0.6)
@@ -122,6 +131,8 @@ _SALUTATION_LEAD = re.compile(r"(?i)(?:hi|hello|hey|dear|greetings|thanks|thank\
 
 
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
+_NAME_GUESSERS = {"SpacyRecognizer", "PrepkitProperNounRecognizer"}
+_ONE_WORD = re.compile(r"[^\s.\d]+")  # one word without digits
 _URLISH = re.compile(r"://|^www\.", re.IGNORECASE)
 # Words that name a media outlet, company or team account inside a handle (anywhere: handles have no spaces).
 _ORG_HANDLE = re.compile(r"(?i)news|radio|tv$|fm$|official|hq$|daily|magazine|mag$|times|post$|sports?$|fc$|club|"
