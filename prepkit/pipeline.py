@@ -24,7 +24,7 @@ from prepkit.policy import LoadedPolicy, load_policy
 from prepkit.records import Decision, Finding, Record, Result, Route, Segment, Transformed, Verification
 from prepkit.route import decide
 from prepkit.transform import Transformer
-from prepkit.verify import Verifier
+from prepkit.verify import RESCAN_MARGIN, Verifier
 
 if TYPE_CHECKING:
     from prepkit.detect import Detector
@@ -64,8 +64,10 @@ class Pipeline:
         if self.policy.verification.full_rescan:
             second = Detector(self.policy, self.policy.verification.rescan_model or spacy_model)
             full_scan = _full_scan(second)
+        # the detector's own pattern pass re-scans only around the changes: detection already ran it over the rest
+        # (the safety argument is prepkit.verify's module doc)
         self.verifier = Verifier(self.loaded, self.keyring, pattern_scan=self.detector.pattern_scan,
-                                 full_scan=full_scan)
+                                 full_scan=full_scan, rescan_margin=RESCAN_MARGIN)
         self.batch_size = batch_size
         self.options = input_options(self.loaded)
 

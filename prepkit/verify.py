@@ -5,6 +5,28 @@
 (b) pattern_rescan: the policy's pattern recognizers find nothing outside the spans prepkit inserted;
 (c) full_rescan: the same for a full detection pass, only when the policy asks for it.
 Failures name the check, entity type and segment, never the value.
+
+The pattern re-scan around the changes (`rescan_margin`). In a pipeline, detection ran the same pattern
+recognizers (regex, checksum, deny-list and phone recognizers, with the same normalisation, false-positive filter,
+calibrated scores, thresholds and allow-list: `Detector.pattern_scan`) over the input. The output differs from
+the input only inside the spans prepkit inserted. A pattern match in the output that overlaps an inserted span
+is prepkit's own value and not a failure. Any other match either lies within `rescan_margin` characters of an
+inserted span, or it lies in text that is the same as the input's with at least `rescan_margin` identical
+characters on each side; every recognizer's decision at a position depends only on a few characters around the
+match (its lookarounds, the 24 characters before a name for its calibration class, the overlapping findings for
+the false-positive filter), so detection made the same match there and either replaced it or deliberately kept
+it (below its threshold, allow-listed). Re-scanning it cannot find anything detection did not. So when the
+verifier is told the findings came from the same recognizers (`rescan_margin` set), it scans only windows
+around the inserted spans: each window reaches `rescan_margin` characters past the first and last inserted span
+it covers to the next whitespace, plus `rescan_margin` characters of context more, and only matches that touch
+the inner part are reported. A segment with no inserted span is not re-scanned at all.
+What this assumes: a pattern match and the context its recognizer reads are shorter than `rescan_margin`
+(phones, cards, IBANs, e-mail addresses are; a URL longer than that next to an inserted span is still reported,
+cut at the window's edge, as the URL it starts with). Matches that the transformation creates by joining an
+inserted value to its neighbours ("4111" inserted before "1111 1111 1111") are within the margin by
+construction. The original-values check (a) still searches the whole record, so a detected value that
+propagation missed in another layout or another segment is still found wherever it is. Without `rescan_margin`
+(a verifier used on its own, with findings from elsewhere) the whole output is scanned.
 """
 
 from __future__ import annotations
@@ -20,6 +42,9 @@ from prepkit.records import Applied, Finding, Record, Transformed, Verification,
 from prepkit.transform.match import Haystack, Needle, identifying, text_norm
 
 ScanFn = Callable[[str], list[tuple[int, int, str, float]]]
+# Characters of unchanged text around each inserted span that the pattern re-scan reads (see the module doc):
+# longer than any e-mail address (254), card, IBAN or phone number and than the context any recognizer reads.
+RESCAN_MARGIN = 256
 
 
 def _metadata_strings(value: Any) -> Iterator[str]:
@@ -63,11 +88,15 @@ class Verifier:
         keyring: KeyRing | None = None,
         pattern_scan: ScanFn | None = None,
         full_scan: ScanFn | None = None,
+        rescan_margin: int | None = None,
     ):
+        """`rescan_margin`: set only when `pattern_scan` is the detector's own pattern pass and the findings came
+        from that detector (see the module doc); then the pattern re-scan covers only the text around changes."""
         self.policy = loaded_policy.policy
         self.cfg = self.policy.verification
         self.pattern_scan = pattern_scan
         self.full_scan = full_scan
+        self.rescan_margin = rescan_margin
         self.allow = {text_norm(a) for a in self.policy.detection.allow_list}
         if self.cfg.full_rescan and full_scan is None:
             raise ValueError("policy verification.full_rescan is on but no full detection pass was supplied")
@@ -91,9 +120,9 @@ class Verifier:
         if "original_values" in checks:
             failures += self._original_values(record, findings, out)
         if "pattern_rescan" in checks and self.pattern_scan is not None:
-            failures += self._rescan("pattern_rescan", self.pattern_scan, out)
+            failures += self._rescan("pattern_rescan", self.pattern_scan, out, self.rescan_margin)
         if "full_rescan" in checks and self.full_scan is not None:
-            failures += self._rescan("full_rescan", self.full_scan, out)
+            failures += self._rescan("full_rescan", self.full_scan, out, None)
         unique = list(dict.fromkeys(failures))  # one failure per (check, type, segment), in order
         return Verification(not unique, unique, checks)
 
@@ -116,7 +145,7 @@ class Verifier:
                 failures.append(VerifyFailure("original_values", f.entity_type, where))
         return failures
 
-    def _rescan(self, check: str, scan: ScanFn, out: Transformed) -> list[VerifyFailure]:
+    def _rescan(self, check: str, scan: ScanFn, out: Transformed, margin: int | None) -> list[VerifyFailure]:
         inserted: dict[int, list[Applied]] = {}
         for a in out.applied:
             inserted.setdefault(a.segment, []).append(a)
@@ -126,7 +155,11 @@ class Verifier:
         reach = {i: list(itertools.accumulate((a.end for a in spans), max)) for i, spans in inserted.items()}
         failures = []
         for i, text in enumerate(out.texts):
-            for start, end, etype, score in scan(text):
+            if margin is None:
+                found: Iterator[tuple[int, int, str, float]] = iter(scan(text))
+            else:
+                found = _scan_around(scan, text, [(a.start, a.end) for a in inserted.get(i, [])], margin)
+            for start, end, etype, score in found:
                 if score < self.policy.detection.threshold(etype):
                     continue  # below the policy's bar, as in the first pass
                 if text_norm(text[start:end].strip()) in self.allow or not identifying(text[start:end], etype):
@@ -142,3 +175,49 @@ def _overlaps(reach: list[int], starts: list[int], start: int, end: int) -> bool
     furthest end among the first k+1 of them: a bisect, not a scan (a long record has tens of thousands)."""
     i = bisect.bisect_left(starts, end)
     return i > 0 and reach[i - 1] > start
+
+
+# A window of the windowed re-scan holds at most about this many characters of inner part, so a long record with
+# dense changes is scanned in pieces, never as one copy of the whole text.
+_WINDOW_INNER = 100_000
+_SNAP = 1_000  # how far a window edge moves to reach whitespace before it cuts a token
+
+
+def _snap_left(text: str, x: int) -> int:
+    stop = max(0, x - _SNAP)
+    while x > stop and not text[x - 1].isspace():
+        x -= 1
+    return x - 1 if x > 0 and text[x - 1].isspace() else x  # keep the whitespace: lookbehinds see it
+
+
+def _snap_right(text: str, y: int) -> int:
+    stop = min(len(text), y + _SNAP)
+    while y < stop and not text[y].isspace():
+        y += 1
+    return y + 1 if y < len(text) else y
+
+
+def rescan_windows(text: str, spans: list[tuple[int, int]], margin: int) -> list[tuple[int, int, int, int]]:
+    """(window start, window end, inner start, inner end) around the sorted inserted `spans`: the inner part
+    reaches `margin` characters past the spans it covers; the window adds `margin` more, snapped to whitespace."""
+    n = len(text)
+    groups: list[list[int]] = []
+    for s, e in spans:
+        lo, hi = max(0, s - margin), min(n, e + margin)
+        g = groups[-1] if groups else None
+        if g is not None and lo <= g[1] + 2 * margin and hi - g[0] <= _WINDOW_INNER:
+            g[1] = max(g[1], hi)
+        else:
+            groups.append([lo, hi])
+    return [(_snap_left(text, max(0, lo - margin)), _snap_right(text, min(n, hi + margin)), lo, hi)
+            for lo, hi in groups]
+
+
+def _scan_around(scan: ScanFn, text: str, spans: list[tuple[int, int]], margin: int
+                 ) -> Iterator[tuple[int, int, str, float]]:
+    """`scan` over the windows around `spans` only, findings in whole-text offsets (see the module doc)."""
+    for wlo, whi, ilo, ihi in rescan_windows(text, spans, margin):
+        for start, end, etype, score in scan(text[wlo:whi]):
+            start, end = start + wlo, end + wlo
+            if start < ihi and end > ilo:
+                yield start, end, etype, score

@@ -13,7 +13,7 @@ import pytest
 from prepkit.keys import KeyRing
 from prepkit.policy import load_policy
 from prepkit.policy.load import LoadedPolicy
-from prepkit.records import Finding, Record, Segment, Transformed
+from prepkit.records import Finding, Record, Segment, Transformed, VerifyFailure
 from prepkit.transform import Transformer
 from prepkit.verify import Verifier
 
@@ -182,3 +182,58 @@ def test_rescan_ignores_a_lone_title(tmp_path: Path) -> None:
     out = Transformer(policy, KEY).transform(r, [])
     v = Verifier(policy, KEY, pattern_scan=scan).verify(r, [], out)
     assert [(f.check, f.entity_type) for f in v.failures] == [("pattern_rescan", "TITLE")]  # "Dr. Okafor" only
+
+
+def test_windowed_rescan_reads_around_changes_only(tmp_path: Path, pattern_scan: Scan) -> None:
+    """With `rescan_margin` the verifier is told detection already ran the scan over the input: a card missed next
+    to a replaced name is still caught, one far from every change is detection's call and is not re-scanned."""
+    from prepkit.verify import RESCAN_MARGIN
+
+    policy = lp(tmp_path)
+    far = " ".join(["filler"] * 200)
+    r = Record("r", "s", "text", [Segment("text", f"Maria Lopez paid with {CARD}. {far} Later {CARD} again.")])
+    fs = findings(r, [("Maria Lopez", "PERSON")])
+    out = Transformer(policy, KEY).transform(r, fs)
+    whole = Verifier(policy, KEY, pattern_scan=pattern_scan).verify(r, fs, out)
+    seen: list[str] = []
+
+    def spy(text: str) -> list[tuple[int, int, str, float]]:
+        seen.append(text)
+        return pattern_scan(text)
+
+    windowed = Verifier(policy, KEY, pattern_scan=spy, rescan_margin=RESCAN_MARGIN).verify(r, fs, out)
+    assert whole.failures == windowed.failures == [VerifyFailure("pattern_rescan", "CREDIT_CARD", 0)]
+    assert len(seen) == 1 and CARD in seen[0] and "Later" not in seen[0]
+    # the same card only far away: the windowed re-scan leaves it to detection, the whole-text one reports it
+    r2 = Record("r", "s", "text", [Segment("text", f"Maria Lopez paid. {far} Later {CARD} again.")])
+    out2 = Transformer(policy, KEY).transform(r2, findings(r2, [("Maria Lopez", "PERSON")]))
+    assert not Verifier(policy, KEY, pattern_scan=pattern_scan).verify(r2, [], out2).passed
+    assert Verifier(policy, KEY, pattern_scan=pattern_scan, rescan_margin=RESCAN_MARGIN).verify(r2, [], out2).passed
+
+
+def test_rescan_windows_cover_the_margin_and_cut_on_whitespace() -> None:
+    from prepkit.verify import _WINDOW_INNER, rescan_windows
+
+    text = " ".join(f"w{i:04d}" for i in range(60_000))  # 360k characters
+    spans = [(s, s + 5) for s in range(1_000, len(text) - 1_000, 300)]
+    wins = rescan_windows(text, spans, 256)
+    assert len(wins) > 2  # dense changes over a long text: several windows, none holding the whole text
+    for wlo, whi, ilo, ihi in wins:
+        assert ihi - ilo <= _WINDOW_INNER + 512 and wlo <= ilo - 256 and whi >= ihi + 256
+        assert wlo == 0 or text[wlo].isspace()
+        assert whi == len(text) or text[whi - 1].isspace()
+    for s, e in spans:
+        assert any(ilo <= s - 256 and e + 256 <= ihi for _, _, ilo, ihi in wins)
+    assert rescan_windows(text, [], 256) == []
+
+
+def test_pipeline_keeps_a_pattern_finding_swallowed_by_a_dropped_guess(default_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """NER reads "24/09/2026 about card 2131..." as one date; the analyzer merges the date pattern's "24/09/2026"
+    into it and the false-positive filter drops the long guess for overlapping the card. Detection keeps the date
+    pattern's finding, as the verification re-scan (which runs the patterns alone) would see it."""
+    text = ("Customer Tina Davis (SSN 419-04-9895, born 2017-04-23) called from (826)481-2666x4795 on 24/09/2026 "
+            "about card 213122491504382. Refund to IBAN DE30294904108537244577.")
+    res = next(default_pipeline.process([text]))
+    start = text.index("24/09/2026")
+    assert any(f.start <= start and start + 10 <= f.end for f in res.findings)
+    assert res.verification.passed, res.verification.failures

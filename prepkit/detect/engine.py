@@ -25,6 +25,8 @@ from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.models import load_pipeline
 from prepkit.detect.normalize import Normalized, normalize
+from prepkit.detect.phones import share_phone_work
+from prepkit.detect.propernoun import ProperNounRecognizer
 from prepkit.detect.recognizers import builtin_recognizers
 from prepkit.detect.refine import refine
 from prepkit.detect.safe_pattern import SafePatternRecognizer
@@ -180,6 +182,7 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
         registry.remove_recognizer(name)
     for r in registry.recognizers:
         scope(r)
+        share_phone_work(r)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
                           context_aware_enhancer=FastLemmaContextAwareEnhancer())
 
@@ -217,8 +220,13 @@ class Detector:
         # the cheap verification re-scan.
         self._pattern_recognizers = [
             r for r in self.analyzer.registry.get_recognizers(self.language, entities=self.entities)
-            if not isinstance(r, SpacyRecognizer)
+            if not isinstance(r, (SpacyRecognizer, ProperNounRecognizer))
         ]
+        # Detection keeps what these find on their own (see _escaped), so no pattern finding that passes the
+        # policy's bar is lost inside a longer guess that is dropped later; verification relies on it.
+        self._stash: list[tuple[int, int, str, float, str]] | None = None
+        for r in self._pattern_recognizers:
+            self._watch(r)
         self.model_name = spacy_model or policy.detection.spacy_model
         nlp = self.analyzer.nlp_engine.nlp[self.language]  # type: ignore[attr-defined]
         self.model_version = f"{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
@@ -272,11 +280,16 @@ class Detector:
         recased = self._recased_ner(texts, modes) if any(modes) else {}
         calibrating = self.calibrated and det.builtin_recognizers
         for i, (text, nlp_artifacts) in enumerate(artifacts):
-            found = self.analyzer.analyze(
-                text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
-                # calibrated scores are compared with the policy's thresholds only once they are calibrated
-                score_threshold=0.0 if calibrating else min([det.default_threshold, *det.thresholds.values()]),
-            )
+            self._stash = []
+            try:
+                found = self.analyzer.analyze(
+                    text=text, language=self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
+                    # calibrated scores are compared with the policy's thresholds only once they are calibrated
+                    score_threshold=0.0 if calibrating else min([det.default_threshold, *det.thresholds.values()]),
+                )
+                raw_patterns = self._stash
+            finally:
+                self._stash = None
             if i in recased:  # NER on the truecased copy fills in where the original's NER found nothing
                 ner = [r for r in found if _from_ner(r)]
                 found.extend(r for r in recased[i] if not any(r.start < o.end and o.start < r.end for o in ner))
@@ -284,8 +297,20 @@ class Detector:
                 found = refine(text, found)
                 if calibrating:
                     found = calibrate(text, found)
-            results.append([r for r in found if r.score >= det.threshold(r.entity_type)])
+            kept = [r for r in found if r.score >= det.threshold(r.entity_type)]
+            results.append(kept + self._escaped(text, raw_patterns, kept))
         return results
+
+    def _escaped(self, text: str, raw: list[tuple[int, int, str, float, str]], kept: list[RecognizerResult]
+                 ) -> list[RecognizerResult]:
+        """Pattern findings that pass the policy's bar on their own but that nothing kept covers: the analyzer
+        merged them into a longer guess of the same type ("24/09/2026" into NER's "24/09/2026 about card
+        4111...") that the false-positive filter then dropped. They are findings: the verification re-scan,
+        which runs these recognizers alone, would find them in the output."""
+        if not raw:
+            return []
+        return [r for r in self._pattern_view(text, raw)
+                if not any(r.start < k.end and k.start < r.end for k in kept)]
 
     def _recased_ner(self, texts: list[str], modes: Sequence[str | None]) -> dict[int, list[RecognizerResult]]:
         """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets)."""
@@ -314,16 +339,50 @@ class Detector:
 
     # -- cheap re-scan for verification ----------------------------------------------------------------------
     def pattern_scan(self, text: str) -> list[tuple[int, int, str, float]]:
-        """Regex/deny-list/checksum recognizers only, no NER: cheap enough to run on every output."""
-        det = self.policy.detection
+        """Regex/deny-list/checksum/phone recognizers only, no NER: cheap enough to run on every output. Scored as
+        detection scores them (the same false-positive filter, calibrated scores, thresholds and allow-list), so
+        the verification re-scan holds the output to the bar detection held the input to."""
         norm = normalize(text)  # a value hidden by its encoding is found here as in detection
+        raw = [_stashed(rec, r) for rec in self._pattern_recognizers
+               for r in rec.analyze(norm.text, self.entities, None) or []]  # type: ignore[arg-type]
         out: list[tuple[int, int, str, float]] = []
-        for rec in self._pattern_recognizers:
-            for r in rec.analyze(norm.text, rec.supported_entities, None) or []:  # type: ignore[arg-type]
-                start, end = norm.span(r.start, r.end)
-                if r.score >= det.threshold(r.entity_type) and not self._allowed(text[start:end], r.entity_type):
-                    out.append((start, end, r.entity_type, r.score))
+        for r in self._pattern_view(norm.text, raw):
+            start, end = norm.span(r.start, r.end)
+            if not self._allowed(text[start:end], r.entity_type):
+                out.append((start, end, r.entity_type, r.score))
         return out
+
+    def _pattern_view(self, text: str, raw: list[tuple[int, int, str, float, str]]) -> list[RecognizerResult]:
+        """What the pattern recognizers' results for `text` come to on their own, scored as detection scores:
+        duplicates merged, prepkit's false-positive filter, calibrated scores, the policy's thresholds."""
+        det = self.policy.detection
+        found = [RecognizerResult(etype, start, end, score,
+                                  recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
+                 for start, end, etype, score, name in raw]
+        found = EntityRecognizer.remove_duplicates(found)
+        if det.builtin_recognizers:
+            found = refine(text, found)
+            if self.calibrated:
+                found = calibrate(text, found)
+        return [r for r in found if r.score >= det.threshold(r.entity_type)]
+
+    def _watch(self, rec: EntityRecognizer) -> None:
+        """Keep a copy of what `rec` finds during detection (the analyzer rescales and merges its results)."""
+        inner = rec.analyze
+
+        def analyze(text: str, entities: list[str], nlp_artifacts: Any = None, *args: Any,
+                    **kwargs: Any) -> list[RecognizerResult]:
+            found = inner(text, entities, nlp_artifacts, *args, **kwargs)
+            if self._stash is not None and found:
+                self._stash.extend(_stashed(rec, r) for r in found)
+            return found
+
+        rec.analyze = analyze  # type: ignore[method-assign]
+
+
+def _stashed(rec: EntityRecognizer, r: RecognizerResult) -> tuple[int, int, str, float, str]:
+    name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) or getattr(rec, "name", "")
+    return (r.start, r.end, r.entity_type, r.score, str(name))
 
 
 def recognizer_names(analyzer: AnalyzerEngine, language: str = "en") -> list[str]:
