@@ -129,6 +129,28 @@ def test_scope_key_and_content_changes_invalidate(tmp_path):
         assert ResultCache.open(tmp_path, key, other_scope).get_many([r]) == [None]
 
 
+def test_probe_answers_like_the_cache_without_its_database(tmp_path):
+    """What `--engine ray` ships to actors on other machines: exactly the records the cache holds, found by key."""
+    import pickle
+
+    k1 = KeyRing.from_bytes(b"\x01" * 32)
+    scope = {"policy": "p1", "versions": {}}
+    c = ResultCache.open(tmp_path, k1, scope)
+    assert c.probe() is None  # nothing to skip
+    held = [_rec(f"Anna called about invoice {i}", rid=f"r{i}") for i in range(0, 60, 2)]
+    for r in held:
+        _put(c, r)
+    c.flush()
+    probe = pickle.loads(pickle.dumps(c.probe()))
+    c.close()
+    for i in range(60):
+        r = _rec(f"Anna called about invoice {i}", rid=f"r{i}")
+        assert probe.holds(r) == (i % 2 == 0), i
+    assert not probe.holds(_rec("Anna called about invoice 0", rid="r0x"))  # same text, another record
+    other = ResultCache.open(tmp_path, k1, {"policy": "p2", "versions": {}}).probe()
+    assert other is not None and not other.holds(held[0])  # another policy: same entries, no hits
+
+
 def test_entries_cannot_be_swapped_between_records(tmp_path):
     k = KeyRing.from_bytes(b"\x01" * 32)
     c = ResultCache.open(tmp_path, k, {})

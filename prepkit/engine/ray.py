@@ -26,6 +26,7 @@ could leave an actor without one).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections import Counter, deque
@@ -187,16 +188,21 @@ class RayEngine:
         """Payloads of the one dataset, in input order."""
         import ray.data
 
+        # Ray Data's per-dataset INFO lines ("execution finished in ...") are not the run's news; warnings stay
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True  # results come back in input order
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
+        # Two batches in flight per actor: one to work on, one arriving. With Ray's default (more) the actor that is
+        # ready first queues most of a small job while the others are still starting (measured: 12 of 14 batches).
         # Blocks leave the read task as they are made: with Ray's 128 MB default the reader would bundle the
         # whole input into one block, which one actor alone would then work through.
         ctx.target_max_block_size = 1
         ds = ray.data.read_datasource(_source(read_fn), override_num_blocks=1, num_cpus=0)
         ds = ds.map_batches(_RayActor, fn_constructor_args=(self.spec, probe), batch_size=1,
-                            compute=ray.data.ActorPoolStrategy(size=self.actors), num_cpus=self.actor_cpus,
+                            compute=ray.data.ActorPoolStrategy(size=self.actors, max_tasks_in_flight_per_actor=2),
+                            num_cpus=self.actor_cpus,
                             batch_format="numpy", zero_copy_batch=True)
         for expected, row in enumerate(ds.iter_rows()):
             if int(row["seq"]) != expected:  # preserve_order must hold, else outputs would differ from local
