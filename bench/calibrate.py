@@ -122,7 +122,8 @@ recognizer's own score. Per-set precision (findings) is shown beside the pooled 
 promise for any one of them.
 
 **Caveat.** The table is measured on the same dev sets the targets are reported on, so the dev-set figures
-after calibration are optimistic; the classes are coarse (35 with enough support) to limit how much they can fit.
+after calibration are optimistic; the classes are coarse (the ones with enough support are listed below) to limit
+how much they can fit; the leave-one-set-out table at the end measures how much that limit holds.
 The shipped policies set name thresholds of 0.1, which drops only `SpacyRecognizer/PERSON/common` (0.01: mostly
 ordinary words the truecased NER pass capitalized, "Stolen", "Safer").
 

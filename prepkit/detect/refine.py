@@ -7,7 +7,7 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from prepkit.detect.lexicon import is_place
+from prepkit.detect.lexicon import is_place, known_names, proper_words
 from prepkit.detect.propernoun import _HONORIFIC_WORD, _ORG_CUES, no_name_word
 
 # Types whose pattern recognizers validate (checksum, strict format): when one of them overlaps a weaker guess,
@@ -100,8 +100,11 @@ def refine(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]
         if r.entity_type in _NER_TYPES and text[r.start:r.end].upper() in _COMMON_ACRONYMS:
             continue  # "my SSN is", "the ATM", "LOL": the small model calls any short all-caps word an ORG
         if r.entity_type == "ORGANIZATION" and _recognizer(r) == "SpacyRecognizer" and text[r.start].isupper() \
-                and _LONE_NAME.fullmatch(text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]):
-            r.entity_type = "PERSON"  # the small model's ORG for one unknown capitalized word is more often a name
+                and _LONE_NAME.fullmatch(text[r.start:r.end]) and not _ORG_CUES.match(text[r.start:r.end]) \
+                and not _famous(text[r.start:r.end]):
+            # the small model's ORG for one unknown capitalized word is more often a name; for a frequent word
+            # mostly written capitalized that is no given or family name ("Google", "Hamas") it is the ORG it said
+            r.entity_type = "PERSON"
         elif _recognizer(r) == "PrepkitHandleRecognizer" and _ORG_HANDLE.search(text[r.start:r.end]):
             r.entity_type = "ORGANIZATION"  # @nytimes, @CBSSports: an outlet's or a company's account
         elif r.entity_type == "PERSON" and _recognizer(r) == "SpacyRecognizer" and _AT_PLACE.search(
@@ -146,6 +149,11 @@ _COMMON_ACRONYMS = {
 }
 _AT_PLACE = re.compile(r"(?i)\b(?:in|at|near|into|across|around|visiting|visit)\s+(?:the\s+)?$")
 _LONE_NAME = re.compile(r"[^\W\d_][^\W\d_A-Z]+")  # one capitalized word, no acronym ("Corbyn", not "NASA")
+
+
+def _famous(word: str) -> bool:
+    w = word.casefold()
+    return w in proper_words() and w not in known_names()
 
 
 def _merge_same_type(results: list[RecognizerResult]) -> list[RecognizerResult]:
