@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "default.yaml"
 
 
-def _tree_cpu(pids: list[int], seen: dict[int, float]) -> None:
-    for pid in pids:
+def _tree_cpu(pids: list[int], seen: dict[int, float], owner: dict[int, int] | None = None) -> None:
+    for i, pid in enumerate(pids):
         try:
             p = psutil.Process(pid)
             procs = [p, *p.children(recursive=True)]
@@ -41,6 +42,8 @@ def _tree_cpu(pids: list[int], seen: dict[int, float]) -> None:
             try:
                 t = q.cpu_times()
                 seen[q.pid] = t.user + t.system  # own time only: children_* would count reaped workers twice
+                if owner is not None:
+                    owner.setdefault(q.pid, i)
             except psutil.Error:
                 continue
 
@@ -58,22 +61,31 @@ def run_case(nodes: int, cpus: int, corpus: Path, out: Path, stats: dict[str, An
         baseline: dict[int, float] = {}
         _tree_cpu([p.pid for p in cluster.procs], baseline)  # the idle cluster's own start-up is not the run's
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while proc.poll() is None:
-            _tree_cpu([proc.pid, *(p.pid for p in cluster.procs)], cpu)
-            time.sleep(0.2)
-        stdout, stderr = proc.communicate()
-        seconds = time.monotonic() - started
+        owner: dict[int, int] = {}  # pid -> 0 for the driver, i for node i
+        # to files, not pipes: the summary alone can fill a pipe nobody reads while we sample
+        with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+            proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out_f, stderr=err_f, text=True)
+            while proc.poll() is None:
+                _tree_cpu([proc.pid, *(p.pid for p in cluster.procs)], cpu, owner)
+                time.sleep(0.2)
+            seconds = time.monotonic() - started
+            out_f.seek(0)
+            err_f.seek(0)
+            stdout, stderr = out_f.read(), err_f.read()
         if proc.returncode not in (0, 2):
             raise RuntimeError(f"run on {nodes} node(s) exited {proc.returncode}:\n{stderr[-3000:]}")
     summary = json.loads(stdout)
     cpu_s = sum(v - baseline.get(pid, 0.0) for pid, v in cpu.items())
+    parts = [0.0] * (nodes + 1)
+    for pid, v in cpu.items():
+        parts[owner.get(pid, 0)] += v - baseline.get(pid, 0.0)
     placement = next((line.split("ray engine: ", 1)[1] for line in stderr.splitlines() if "ray engine: " in line), "")
     return {"nodes": nodes, "cpus_per_node": cpus, "actors": nodes * cpus, "records": summary["records_in"],
             "chars": summary["chars"], "seconds": round(seconds, 1),
             "records_per_s": round(summary["records_in"] / seconds, 1), "chars_per_s": round(summary["chars"] / seconds),
             "cpu_seconds": round(cpu_s, 1), "chars_per_cpu_s": round(summary["chars"] / cpu_s) if cpu_s else None,
-            "placement": placement, "load_before": [round(x, 2) for x in load_before],
+            "placement": placement, "cpu_seconds_driver": round(parts[0], 1),
+            "cpu_seconds_per_node": [round(x, 1) for x in parts[1:]], "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in os.getloadavg()], "corpus_bytes": stats["bytes"]}
 
 
@@ -91,11 +103,12 @@ def main(argv: list[str] | None = None) -> None:
         row = run_case(n, args.cpus_per_node, corpus, ROOT / "build" / "bench" / f"ray-{n}node", stats)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print("\n| nodes | actors | records | wall s | records/s | chars/s | CPU s | chars/CPU-s | batches | load avg 1 min "
-          "before/after |\n|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| nodes | actors | records | wall s | records/s | chars/s | CPU s (driver; per node) | chars/CPU-s | batches "
+          "| load avg 1 min before/after |\n|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['nodes']} | {r['actors']} | {r['records']} | {r['seconds']} | {r['records_per_s']} | "
-              f"{r['chars_per_s']} | {r['cpu_seconds']} | {r['chars_per_cpu_s']} | {r['placement']} | "
+              f"{r['chars_per_s']} | {r['cpu_seconds']} ({r['cpu_seconds_driver']}; {r['cpu_seconds_per_node']}) | "
+              f"{r['chars_per_cpu_s']} | {r['placement']} | "
               f"{r['load_before'][0]} / {r['load_after'][0]} |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
