@@ -29,6 +29,7 @@ import functools
 import logging
 import os
 import sys
+import warnings
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -188,8 +189,10 @@ class RayEngine:
         """Payloads of the one dataset, in input order."""
         import ray.data
 
-        # Ray Data's per-dataset INFO lines ("execution finished in ...") are not the run's news; warnings stay
+        # Ray Data's per-dataset INFO lines ("execution finished in ...") are not the run's news; warnings stay,
+        # except the one every job with fewer batches than actors gets (nothing to fix: the input is small)
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True  # results come back in input order
         ctx.enable_progress_bars = False
@@ -243,7 +246,8 @@ class RayEngine:
         """Where the batches ran, e.g. `12 batches on 2 nodes (7, 5)`: node ids are Ray's, never data."""
         counts = sorted(self.batches_per_node.values(), reverse=True)
         n = len(counts)
-        return (f"{sum(counts)} batches on {n} node{'s' if n != 1 else ''}"
+        total = sum(counts)
+        return (f"{total} batch{'es' if total != 1 else ''} on {n} node{'s' if n != 1 else ''}"
                 + (f" ({', '.join(map(str, counts))})" if n > 1 else ""))
 
     def close(self) -> None:
