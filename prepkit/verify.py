@@ -129,20 +129,33 @@ class Verifier:
     def _original_values(self, record: Record, findings: list[Finding], out: Transformed) -> list[VerifyFailure]:
         stacks = [Haystack(_blank_constant_spans(t, i, out.applied)) for i, t in enumerate(out.texts)]
         meta = Haystack("\n".join(_metadata_strings(record.metadata)))
+        needles: dict[tuple[str, str], Needle | None] = {}  # (value, type): a value found many times is looked for once
+        for f in findings:
+            if 0 <= f.segment < len(record.segments):
+                value = record.segments[f.segment].text[f.start:f.end]
+                if (value, f.entity_type) not in needles:
+                    needles[(value, f.entity_type)] = None if text_norm(value) in self.allow \
+                        else Needle(value, f.entity_type)
+        looked_for = [n for n in needles.values() if n is not None]
+        for h in [*stacks, meta]:
+            h.prepare(looked_for)
+        where_found: dict[tuple[str, str], int | None] = {}
         failures = []
         for f in findings:
             if not (0 <= f.segment < len(record.segments)):
                 failures.append(VerifyFailure("original_values", f.entity_type, f.segment))
                 continue
-            value = record.segments[f.segment].text[f.start:f.end]
-            if text_norm(value) in self.allow:
-                continue
-            needle = Needle(value, f.entity_type)
-            where = next((i for i, h in enumerate(stacks) if needle.found_in(h)), None)
-            if where is None and needle.found_in(meta):
-                where = -1  # -1: the record's metadata
-            if where is not None:
-                failures.append(VerifyFailure("original_values", f.entity_type, where))
+            key = (record.segments[f.segment].text[f.start:f.end], f.entity_type)
+            if key not in where_found:
+                needle = needles[key]
+                where = None if needle is None else next(
+                    (i for i, h in enumerate(stacks) if needle.found_in(h)), None)
+                if where is None and needle is not None and needle.found_in(meta):
+                    where = -1  # -1: the record's metadata
+                where_found[key] = where
+            found_at = where_found[key]
+            if found_at is not None:
+                failures.append(VerifyFailure("original_values", f.entity_type, found_at))
         return failures
 
     def _rescan(self, check: str, scan: ScanFn, out: Transformed, margin: int | None) -> list[VerifyFailure]:

@@ -237,3 +237,25 @@ def test_pipeline_keeps_a_pattern_finding_swallowed_by_a_dropped_guess(default_p
     start = text.index("24/09/2026")
     assert any(f.start <= start and start + 10 <= f.end for f in res.findings)
     assert res.verification.passed, res.verification.failures
+
+
+def test_prepared_haystack_finds_what_the_whole_text_search_finds() -> None:
+    """A long output is searched through an index of where the needles could start: same answers as the search."""
+    from prepkit.transform.match import Haystack, Needle
+
+    docs = " ".join(p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent.parent / "samples" /
+                                                                   "docs").iterdir()))
+    docs = " ".join([docs] * 4)
+    text = docs + " Call (415) 555-0132 or 4111-1111-1111-1111; Maria  LOPEZ, _under_score, x9y, 90210 and 12345."
+    values = [("Maria Lopez", "PERSON"), ("maria", "PERSON"), ("415.555.0132", "PHONE_NUMBER"),
+              ("4111 1111 1111 1111", "CREDIT_CARD"), ("_under_score", "PERSON"), ("x9y", "PERSON"),
+              ("90210", "ZIP_CODE"), ("1234", "ZIP_CODE"), ("5550132", "PHONE_NUMBER"), ("Nobody Here", "PERSON"),
+              ("(415) 555", "PHONE_NUMBER"), ("LOPEZ,", "PERSON"), ("the", "ORGANIZATION")]
+    values += [(w, "PERSON") for w in sorted(set(docs.split()))[:300]]
+    needles = [Needle(v, t) for v, t in values]
+    plain, prepared = Haystack(text), Haystack(text)
+    prepared.prepare(needles)
+    assert len(text) > 4096 and prepared._word_at is not None
+    got = [n.found_in(prepared) for n in needles]
+    assert got == [n.found_in(plain) for n in needles]
+    assert got[:5] == [True, True, True, True, True] and not got[9]

@@ -56,11 +56,15 @@ class _SegmentIndex:
     instead of searched for: a long document has thousands of values, and a regex pass per value over the whole
     text made propagation quadratic."""
 
-    __slots__ = ("text", "taken", "_words", "_digits")
+    __slots__ = ("text", "taken", "_word_probes", "_digit_probes", "_words", "_digits")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, word_probes: set[str], digit_probes: set[str]):
         self.text = text
         self.taken = bytearray(len(text))  # 1 where a kept or propagated span already is
+        # Only the words and digit prefixes some value starts with are indexed: an index of every word of a
+        # 20M-character record held millions of positions.
+        self._word_probes = word_probes
+        self._digit_probes = digit_probes
         self._words: dict[str, list[int]] | None = None
         self._digits: dict[str, list[int]] | None = None
 
@@ -68,7 +72,9 @@ class _SegmentIndex:
         if self._words is None:
             self._words = {}
             for m in _WORD.finditer(self.text):
-                self._words.setdefault(m.group().casefold(), []).append(m.start())
+                w = m.group().casefold()
+                if w in self._word_probes:
+                    self._words.setdefault(w, []).append(m.start())
         return self._words
 
     def digit_groups(self) -> dict[str, list[int]]:
@@ -82,7 +88,8 @@ class _SegmentIndex:
                 while len(key) < _MIN_PROPAGATE_DIGITS and j < len(groups) and groups[j].start() - groups[j - 1].end() <= 2:
                     key += groups[j].group()
                     j += 1
-                self._digits.setdefault(key[:_MIN_PROPAGATE_DIGITS], []).append(m.start())
+                if key[:_MIN_PROPAGATE_DIGITS] in self._digit_probes:
+                    self._digits.setdefault(key[:_MIN_PROPAGATE_DIGITS], []).append(m.start())
         return self._digits
 
     def free(self, s: int, e: int) -> bool:
@@ -101,12 +108,10 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
     Candidates come from a per-segment index of word and digit-group starts, each confirmed with the value's
     pattern at that position, so the cost grows with the text plus the mentions, not their product.
     """
-    segs = [_SegmentIndex(s.text) for s in record.segments]
-    for f in kept:
-        segs[f.segment].take(f.start, f.end)
     extra: list[Finding] = []
     values = [record.segments[f.segment].text[f.start:f.end] for f in kept]
     seen: set[tuple[str, str]] = set()
+    plans: list[tuple[Finding, str, bool, str, int, str, int]] = []  # what to chase, before indexing the text
     for f, value in zip(kept, values, strict=True):
         key = (f.entity_type, normalize(value, f.entity_type))
         if key in seen or not identifying(value, f.entity_type):
@@ -128,6 +133,13 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
             right = r"(?!\w)" if words[-1][-1].isalnum() else ""
             source, flags = left + r"\s+".join(re.escape(w) for w in words) + right, re.IGNORECASE
             probe, back = first.group().casefold(), first.start()
+        plans.append((f, value, numeric, source, flags, probe, back))
+    word_probes = {p[5] for p in plans if not p[2]}
+    digit_probes = {p[5] for p in plans if p[2]}
+    segs = [_SegmentIndex(s.text, word_probes, digit_probes) for s in record.segments]
+    for f in kept:
+        segs[f.segment].take(f.start, f.end)
+    for f, value, numeric, source, flags, probe, back in plans:
         pat: re.Pattern[str] | None = None
         for si, idx in enumerate(segs):
             starts = (idx.digit_groups() if numeric else idx.words()).get(probe, ())

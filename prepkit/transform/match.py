@@ -43,10 +43,25 @@ _INDEX_FROM = 4096  # texts longer than this get word/digit indexes: thousands o
 _GRAM = 6
 
 
-class Haystack:
-    """One output location, normalized two ways: text for word search, digit runs for number search."""
+def _probe(needle: str) -> str | None:
+    """The first word of a normalized text needle, when every match of the needle starts with that word as a
+    whole word of the text (the needle begins and ends with a letter or digit, so its match is bounded by
+    non-word characters); None when the needle has to be searched for."""
+    if not needle or not needle[0].isalnum() or not needle[-1].isalnum():
+        return None
+    m = _WORD.match(needle)
+    return m.group() if m else None
 
-    __slots__ = ("raw", "text", "_runs", "_words", "_grams")
+
+class Haystack:
+    """One output location, normalized two ways: text for word search, digit runs for number search.
+
+    A long text (a 20M-character record) is searched for thousands of values: `prepare` indexes, for the values
+    about to be looked for, only where they could start (the places of their first words, the digit runs holding
+    their first digits), so each value is confirmed at a few places instead of searched for in the whole text,
+    and no index of every word or digit group of the text is held."""
+
+    __slots__ = ("raw", "text", "_runs", "_words", "_grams", "_word_at", "_runs_at", "_prefixes")
 
     def __init__(self, text: str):
         self.raw = text
@@ -54,10 +69,48 @@ class Haystack:
         self._runs: list[str] | None = None
         self._words: set[str] | None = None
         self._grams: set[str] | None = None
+        self._word_at: dict[str, list[int]] | None = None  # prepared: first word of a needle -> its starts
+        self._runs_at: dict[str, set[int]] | None = None  # prepared: first digits of a needle -> runs holding them
+        self._prefixes: dict[int, set[str]] = {}
+
+    def _digit_runs(self) -> list[str]:
+        if self._runs is None:
+            self._runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(self.text)]
+        return self._runs
+
+    def prepare(self, needles: list[Needle]) -> None:
+        if len(self.text) <= _INDEX_FROM:
+            return
+        probes: set[str] = set()
+        for n in needles:
+            if not n.searchable:
+                continue
+            if n.digits is not None:
+                k = min(len(n.digits), _GRAM)
+                self._prefixes.setdefault(k, set()).add(n.digits[:k])
+            elif (p := _probe(n.text)) is not None:
+                probes.add(p)
+        self._word_at = {}
+        for m in _WORD.finditer(self.text):
+            if m.group() in probes:
+                self._word_at.setdefault(m.group(), []).append(m.start())
+        self._runs_at = {}
+        for ri, run in enumerate(self._digit_runs() if self._prefixes else ()):
+            for k, firsts in self._prefixes.items():
+                for i in range(len(run) - k + 1):
+                    if run[i:i + k] in firsts:
+                        self._runs_at.setdefault(run[i:i + k], set()).add(ri)
 
     def has_text(self, needle: str) -> bool:
         if not needle:
             return False
+        probe = _probe(needle) if self._word_at is not None else None
+        if probe is not None and self._word_at is not None:
+            starts = self._word_at.get(probe, ())
+            if not starts:
+                return False
+            rx = re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
+            return any(rx.match(self.text, pos) for pos in starts)
         if len(self.text) > _INDEX_FROM:
             # every word of the needle must be a word of the text before a full search is worth it
             if self._words is None:
@@ -71,14 +124,16 @@ class Haystack:
         return re.search(left + re.escape(needle) + right, self.text) is not None
 
     def has_digits(self, digits: str) -> bool:
-        if self._runs is None:
-            self._runs = [re.sub(r"[^0-9]", "", m.group()) for m in _DIGIT_RUN.finditer(self.text)]
+        runs = self._digit_runs()
+        k = min(len(digits), _GRAM)
+        if self._runs_at is not None and digits[:k] in self._prefixes.get(k, ()):
+            return any(digits in runs[i] for i in self._runs_at.get(digits[:k], ()))
         if len(self.text) > _INDEX_FROM and len(digits) >= _GRAM:
             if self._grams is None:
-                self._grams = {r[i:i + _GRAM] for r in self._runs for i in range(len(r) - _GRAM + 1)}
+                self._grams = {r[i:i + _GRAM] for r in runs for i in range(len(r) - _GRAM + 1)}
             if digits[:_GRAM] not in self._grams:
                 return False
-        return any(digits in run for run in self._runs)
+        return any(digits in run for run in runs)
 
 
 class Needle:
