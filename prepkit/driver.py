@@ -9,22 +9,35 @@ they batch, cache, route and fail closed the same way.
 Batches go to the engine (in-process, a process pool, Ray) with the records the result cache does not hold;
 cached records are replayed through the same routing. The router's pre-sink filters run here, on the driver,
 in input order (duplicates are first-wins), never in a worker.
+
+With corpus recall (prepkit.detect.corpus, on in every shipped policy) the driver makes two passes. Pass one
+detects every record (engine or cache), learns its values into the run's keyed dictionary and parks the Result
+in an encrypted spill (prepkit.spill); no output is final and no sink has seen anything. Pass two reads the
+spill back in input order and matches each record against the now complete dictionary: a record with mentions
+its own detection missed goes back to the engine to be transformed, verified and routed again with them
+(`Redo`: no second detection, same keyed surrogates), and only then is its decision finalized. A record read
+before a value was first detected is therefore caught exactly like one read after it, nothing has to be
+amended once written, and the audit log and the summary count final routes only. The result cache holds each
+record's own stage outputs (pass one), never a decision the dictionary changed, so a replay is matched again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from prepkit.engine import Engine
-from prepkit.records import Record, Rejected, Result
+from prepkit.records import Finding, Record, Redo, Rejected, Result
 from prepkit.route import Router
 from prepkit.stats import RunStats
 
 if TYPE_CHECKING:
     from prepkit.cache import Cached, ResultCache
+    from prepkit.detect.corpus import CorpusRecall
     from prepkit.policy.model import Policy
 
 Item = Record | Rejected
@@ -33,7 +46,8 @@ Item = Record | Rejected
 class Driver:
     def __init__(self, engine: Engine, *, batch_size: int = 64, cache: ResultCache | None = None,
                  policy: Policy | None = None, router: Router | None = None, stats: RunStats | None = None,
-                 stop_at_rejected: bool = False) -> None:
+                 stop_at_rejected: bool = False, recall: CorpusRecall | None = None, detect_only: bool = False,
+                 spill_dir: Path | None = None, progress: Callable[[int], None] | None = None) -> None:
         if cache is not None and policy is None:
             raise ValueError("a cached driver needs the policy to route replayed records")
         self.engine = engine
@@ -43,6 +57,12 @@ class Driver:
         self.router = router or Router()
         self.stats = stats
         self.stop_at_rejected = stop_at_rejected  # --strict: read no further than the first rejected item
+        self.recall = recall  # corpus recall: two passes (see the module docstring)
+        self.detect_only = detect_only  # `prepkit scan`: corpus findings are reported, nothing is transformed
+        self.spill_dir = spill_dir
+        self.progress = progress  # called with a record's characters once it is detected
+        self.rechecked = 0  # records whose findings the dictionary added to
+        self.added = 0  # findings it added
 
     def _groups(self, items: Iterable[Item]) -> Iterator[list[Item]]:
         """Input items cut into groups of `batch_size` records (rejected items stay where they were read)."""
@@ -62,6 +82,91 @@ class Driver:
             yield group
 
     def results(self, items: Iterable[Item]) -> Iterator[Result | Rejected]:
+        if self.recall is None:
+            for item in self._computed(items):
+                yield item if isinstance(item, Rejected) else self.router.finalize(item)
+            return
+        from prepkit.spill import Spill
+
+        recall = self.recall
+        spill = Spill(self.spill_dir)
+        try:
+            learn_s = spill_s = 0.0
+            for item in self._computed(items):  # pass one: detect, learn, park
+                t0 = time.perf_counter()
+                if isinstance(item, Result):
+                    recall.learn([s.text for s in item.record.segments], item.findings)
+                t1 = time.perf_counter()
+                spill.write(item)
+                learn_s += t1 - t0
+                spill_s += time.perf_counter() - t1
+            if self.stats is not None:
+                self.stats.step("corpus_learn", learn_s, spill.items)
+                self.stats.step("corpus_spill", spill_s, spill.items)
+            for item in self._rechecked(spill.read()):  # pass two: match, finish again, finalize
+                yield item if isinstance(item, Rejected) else self.router.finalize(item)
+        finally:
+            spill.close()
+
+    def corpus_summary(self) -> dict[str, Any] | None:
+        """What corpus recall did in this run (counts only), for the run summary."""
+        if self.recall is None:
+            return None
+        return {"entity_types": sorted(self.recall.entity_types), "values": len(self.recall),
+                "records_rechecked": self.rechecked, "findings_added": self.added}
+
+    def _rechecked(self, items: Iterable[Result | Rejected]) -> Iterator[Result | Rejected]:
+        """Pass two: every record matched against the whole dictionary; those with new mentions finished again
+        by the engine (in batches, in input order)."""
+        assert self.recall is not None
+        recall = self.recall
+        pending: deque[tuple[list[Result | Rejected], dict[int, Result], set[int]]] = deque()
+
+        def redo() -> Iterator[list[Redo]]:
+            it = iter(items)
+            while group := [x for _, x in zip(range(self.batch_size), it, strict=False)]:
+                t0 = time.perf_counter()
+                work: list[Redo] = []
+                sent: set[int] = set()
+                done: dict[int, Result] = {}
+                for i, item in enumerate(group):
+                    if not isinstance(item, Result) or item.error is not None:
+                        continue  # rejected, or failed closed (quarantined whatever it holds)
+                    extra = recall.match([s.text for s in item.record.segments], item.findings)
+                    if not extra:
+                        continue
+                    self.rechecked += 1
+                    self.added += len(extra)
+                    findings = _ordered(item.findings + extra)
+                    if self.detect_only:
+                        done[i] = dataclasses.replace(item, findings=findings)
+                    else:
+                        work.append(Redo(item.record, findings))
+                        sent.add(i)
+                if self.stats is not None:
+                    self.stats.step("corpus_match", time.perf_counter() - t0,
+                                    sum(isinstance(x, Result) for x in group))
+                pending.append((group, done, sent))
+                yield work
+
+        for fresh in self.engine.map(redo()):
+            group, done, sent = pending.popleft()
+            again = iter(fresh)
+            for i, item in enumerate(group):
+                if i in done:
+                    yield done[i]
+                elif i in sent:
+                    assert isinstance(item, Result)
+                    new = next(again)
+                    # the record's detection time stays; the second finish is counted as a step of its own
+                    yield dataclasses.replace(new, timings=item.timings + (
+                        ("corpus_recheck", sum(s for _, s in new.timings)),))
+                else:
+                    yield item
+
+    def _computed(self, items: Iterable[Item]) -> Iterator[Result | Rejected]:
+        """Every item in input order: a Result from the engine or the cache (decision not yet finalized), or
+        the Rejected it was read as."""
         pending: deque[tuple[list[Item], list[Cached | None]]] = deque()
 
         def misses() -> Iterator[list[Record]]:
@@ -84,7 +189,10 @@ class Driver:
                 if isinstance(item, Rejected):
                     yield item
                     continue
-                yield self.router.finalize(self._result(item, next(cached), computed))
+                res = self._result(item, next(cached), computed)
+                if self.progress is not None:
+                    self.progress(item.char_count)
+                yield res
 
     def _result(self, rec: Record, hit: Cached | None, computed: Iterator[Result]) -> Result:
         if hit is not None:
@@ -96,3 +204,7 @@ class Driver:
         if self.cache is not None and res.error is None:
             self.cache.put(rec, res.findings, res.transformed, res.verification)
         return res
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.segment, f.start, f.end, f.entity_type))

@@ -107,6 +107,11 @@ class Pipeline:
         return [self._finish(rec, f, err, share)
                 for rec, f, err, share in zip(records, findings, errors, shares, strict=True)]
 
+    def finish(self, record: Record, findings: list[Finding]) -> Result:
+        """Transform, verify and route a record with the findings given (corpus recall adds to its own)."""
+        return self._finish(record, sorted(findings, key=lambda f: (f.segment, f.start, f.end, f.entity_type)),
+                            None)
+
     def detect_batch(self, records: list[Record]) -> list[Result]:
         """Detection only (`prepkit scan`): Results with findings (or the detection error) and nothing else;
         unrouted, so their decision says so."""

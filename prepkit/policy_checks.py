@@ -218,6 +218,9 @@ def check_names(policy: Policy, loaded: LoadedPolicy) -> list[Issue]:
     for e in det.thresholds:
         if e not in known:
             out.append((("detection", "thresholds", e), _unknown(e, known)))
+    for i, e in enumerate(det.corpus_recall.entity_types):
+        if e not in known:
+            out.append((("detection", "corpus_recall", "entity_types", i), _unknown(e, known)))
     for e in policy.actions:
         if e != DEFAULT_ACTION and e not in known:
             out.append((("actions", e), _unknown(e, known | {DEFAULT_ACTION})))

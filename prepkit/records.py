@@ -127,6 +127,15 @@ class Result:
 
 
 @dataclass(slots=True, frozen=True)
+class Redo:
+    """Work for an engine: transform, verify and route a record again with findings its own detection missed
+    (corpus recall); detection does not run again."""
+
+    record: Record
+    findings: list[Finding]
+
+
+@dataclass(slots=True, frozen=True)
 class Rejected:
     """Input that could not be read as a record. `reason` never quotes the input's content."""
 

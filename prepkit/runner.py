@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from prepkit import uptodate
 from prepkit.audit import AuditLog
 from prepkit.cache import CACHE_DIR, CACHE_FILE, ResultCache, clean_stale_temp_files
+from prepkit.detect.corpus import for_policy
 from prepkit.driver import Driver
 from prepkit.engine import DeferredEngine, WorkerSpec, cpu_count, expected_chars, make_engine
 from prepkit.errors import PrepkitError
@@ -146,7 +147,8 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
         chars = expected_chars(path for path, _ in files)
         items, engine = stream(), DeferredEngine(lambda: make_engine(cfg.engine, spec, cfg.workers, chars))
     driver = Driver(engine, batch_size=cfg.batch_size, cache=cache, policy=policy,
-                    router=Router(sinks.filters(), stats), stats=stats, stop_at_rejected=cfg.strict)
+                    router=Router(sinks.filters(), stats), stats=stats, stop_at_rejected=cfg.strict,
+                    recall=for_policy(policy), spill_dir=out, progress=progress)
     interrupted = False
     try:
         for item in driver.results(items):
@@ -159,8 +161,6 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
                 continue
             _deliver(item, sinks, audit, stats)
             notes.observe(item, _example)
-            if progress:
-                progress(item.record.char_count)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -179,6 +179,7 @@ def _run(cfg: RunConfig, lock: RunLock, *, keyring: KeyRing | None = None,
     summary["engine"] = engine.describe()
     summary["skipped"] = found.skipped()
     summary["identifiers"] = ids.stats()
+    summary["corpus_recall"] = driver.corpus_summary()
     checkpoint = audit.close(records=summary["records_in"], routes=summary["routes"],
                              conservation_ok=summary["conservation"]["ok"], interrupted=interrupted)
     write_json(out / "summary.json", summary)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+from prepkit.detect.corpus import for_policy
 from prepkit.driver import Driver
 from prepkit.engine import DeferredEngine, WorkerSpec, make_engine
 from prepkit.ids import RunIds
@@ -38,8 +39,10 @@ def scan_inputs(policy: str, inputs: list[str], *, text_field: str | None = None
     files = discover(inputs)
     require_extras(files)
     items = (ids.admit(item) for path, name in files for item in read_file(path, ids.source(name), opts))
+    # corpus recall as in a run: a value found in one record is reported wherever else it occurs
+    driver = Driver(runner, batch_size=batch_size, recall=for_policy(loaded.policy), detect_only=True)
     try:
-        for item in Driver(runner, batch_size=batch_size).results(islice(items, limit)):
+        for item in driver.results(islice(items, limit)):
             yield _line(item) if isinstance(item, Result) else {"rejected": f"{item.location()}: {item.reason}"}
     finally:
         runner.close()

@@ -1,12 +1,14 @@
-"""Corpus-wide recall (prepkit/detect/corpus.py): a name detected in one ticket is masked in the short follow-up
-the detector alone misses, whichever of the two comes first, and the dictionary never holds the name."""
+"""Corpus-wide recall (prepkit/detect/corpus.py): a name detected in one ticket is matched in the short follow-up
+the detector alone misses, and the dictionary never holds the name."""
 
 from __future__ import annotations
 
 import pickle
 
-from prepkit.detect.corpus import CorpusRecall
-from prepkit.records import Record, Segment
+import pytest
+
+from prepkit.detect.corpus import CorpusRecall, for_policy
+from prepkit.records import Finding, Record, Segment
 
 TICKET = ("Hello, my name is Priyanka Raghunathan and I ordered a desk on Monday. It arrived broken and I would "
           "like a replacement. You can reach me at priyanka.r@example.com.")
@@ -18,38 +20,68 @@ def _detect(pipeline, *texts: str):
     return pipeline.detector.detect(recs)
 
 
-def _names(text: str, findings) -> set[str]:
-    return {text[f.start:f.end] for f in findings if f.entity_type == "PERSON"}
+def _values(text: str, findings, etype: str = "PERSON") -> set[str]:
+    return {text[f.start:f.end] for f in findings if f.entity_type == etype}
 
 
-def test_a_name_detected_in_one_ticket_is_masked_in_the_follow_up(default_pipeline) -> None:
+def test_a_name_detected_in_one_ticket_is_found_in_the_follow_up(default_pipeline) -> None:
     ticket, follow = _detect(default_pipeline, TICKET, FOLLOW_UP)
-    assert "Priyanka Raghunathan" in _names(TICKET, ticket)
-    assert "Priyanka Raghunathan" not in _names(FOLLOW_UP, follow)  # the detector alone misses it here
+    assert "Priyanka Raghunathan" in _values(TICKET, ticket)
+    assert "Priyanka Raghunathan" not in _values(FOLLOW_UP, follow)  # typed otherwise here, or missed
     corpus = CorpusRecall(key=b"k" * 32)
-    corpus.process("ticket", [TICKET], ticket)
-    extra, recheck = corpus.process("follow", [FOLLOW_UP], follow)
-    assert "Priyanka Raghunathan" in _names(FOLLOW_UP, extra) and not recheck
+    assert corpus.learn([TICKET], ticket) == 2  # the name and the address
+    assert corpus.learn([TICKET], ticket) == 0
+    extra = corpus.match([FOLLOW_UP], follow)
+    assert "Priyanka Raghunathan" in _values(FOLLOW_UP, extra)
+    assert all(f.detector == "corpus" for f in extra)
+    # the address was detected in the follow-up too, so it adds nothing there
+    assert not _values(FOLLOW_UP, extra, "EMAIL_ADDRESS")
 
 
-def test_a_record_seen_before_the_name_was_detected_is_rechecked(default_pipeline) -> None:
-    ticket, follow = _detect(default_pipeline, TICKET, FOLLOW_UP)
+def test_the_dictionary_holds_no_plaintext_and_is_never_pickled(default_pipeline) -> None:
+    (ticket,) = _detect(default_pipeline, TICKET)
     corpus = CorpusRecall(key=b"k" * 32)
-    extra, recheck = corpus.process("follow", [FOLLOW_UP], follow)
-    assert not _names(FOLLOW_UP, extra)
-    _, recheck = corpus.process("ticket", [TICKET], ticket)
-    assert recheck == {"follow"}
-    assert "Priyanka Raghunathan" in _names(FOLLOW_UP, corpus.match([FOLLOW_UP], follow))
-    state = pickle.dumps(corpus)
-    assert b"Priyanka" not in state and b"priyanka" not in state and b"Raghunathan" not in state.lower()
+    corpus.learn([TICKET], ticket)
+    held = repr(vars(corpus)).casefold()
+    assert "priyanka" not in held and "raghunathan" not in held and "example.com" not in held
+    with pytest.raises(TypeError, match="never pickled"):
+        pickle.dumps(corpus)
 
 
 def test_common_words_and_lower_case_copies_are_not_chased() -> None:
-    from prepkit.records import Finding
-
     corpus = CorpusRecall(key=b"k" * 32)
-    text = "Change is coming, said Rose Baker."
-    corpus.process("a", [text], [Finding(0, 0, 6, "PERSON", 0.9, "x"), Finding(0, 23, 33, "PERSON", 0.9, "x")])
-    later = "I want to change my rose baker order. Rose Baker agreed. Change it."
+    text = "Change is coming, said Rose Baker. Medical Record Number follows."
+    corpus.learn([text], [Finding(0, 0, 6, "PERSON", 0.9, "x"), Finding(0, 23, 33, "PERSON", 0.9, "x"),
+                          Finding(0, 35, 56, "PERSON", 0.9, "x")])
+    assert len(corpus) == 1  # "Change" and "Medical Record Number" are common words, not people
+    later = "I want to change my rose baker order. Rose Baker agreed. Change it. Medical Record Number 7."
+    assert {later[f.start:f.end] for f in corpus.match([later])} == {"Rose Baker"}
+
+
+def test_spelling_variants_of_one_value_match() -> None:
+    corpus = CorpusRecall(key=b"k" * 32)
+    text = "Dr. Ann Lee met Maria del Carmen Ortiz."
+    corpus.learn([text], [Finding(0, 0, 11, "PERSON", 0.9, "x"), Finding(0, 16, 38, "PERSON", 0.9, "x")])
+    later = "Notes: DR.  ANN LEE's visit; Ｍａｒｉａ del Carmen Ortiz called; Ann Lee alone; del Carmen Ortiz."
     found = {later[f.start:f.end] for f in corpus.match([later])}
-    assert found == {"Rose Baker"}
+    # case, spacing, full-width letters and a possessive do not hide a value; a part of it is not the value
+    assert found == {"DR.  ANN LEE's", "Ｍａｒｉａ del Carmen Ortiz"}
+
+
+def test_the_policy_setting_turns_it_on_for_detected_types(default_pipeline) -> None:
+    policy = default_pipeline.policy
+    assert policy.detection.corpus_recall.enabled
+    recall = for_policy(policy)
+    assert recall is not None and recall.entity_types == {"PERSON", "EMAIL_ADDRESS"}
+    off = policy.model_copy(update={"detection": policy.detection.model_copy(update={
+        "corpus_recall": policy.detection.corpus_recall.model_copy(update={"enabled": False})})})
+    assert for_policy(off) is None
+
+
+def test_a_value_inside_a_longer_finding_is_left_to_it() -> None:
+    corpus = CorpusRecall(key=b"k" * 32)
+    corpus.learn(["Charles"], [Finding(0, 0, 7, "PERSON", 0.9, "x")])
+    later = "Office: 0925 Charles Summit. From Charles."
+    address = Finding(0, 8, 27, "LOCATION", 0.6, "x")
+    misread = Finding(0, 34, 41, "LOCATION", 0.6, "x")  # the name itself, typed as a place
+    assert [(f.start, f.end) for f in corpus.match([later], [address, misread])] == [(34, 41)]

@@ -2,116 +2,153 @@
 
 A full name detected in a support ticket can be missed in the same customer's two-line follow-up ("Follow-up
 from <name> (<e-mail>)."): the NER model sees too little context there. Every value a record's detection keeps
-(names, e-mail addresses, ...) goes into a dictionary, and every record is matched against it. Records seen
-before a value was first detected are found through an index of their candidate spans and re-checked before
-their outputs are final, so a person is protected everywhere or nowhere.
+(names, e-mail addresses) goes into a dictionary while the run detects (`learn`, pass one); only once every
+record has been detected is each record matched against the whole dictionary (`match`, pass two, before any
+output is written: see prepkit.driver). So a record read before the value was first detected is caught as
+surely as one read after it: a person is protected everywhere or nowhere.
 
-The dictionary is keyed and never holds plaintext: entries are HMAC-SHA256 digests, under the run's key, of the
-value's normalised form (NFKC, case-folded, whitespace collapsed); the index of earlier records holds digests
-of their candidate spans only (runs of capitalized words, e-mail addresses). Nothing here can be read back
-into a value without the key and a guess.
+The dictionary is keyed and never holds plaintext: entries are keyed BLAKE2b digests of the value's normalised
+form (NFKC, case-folded, one space between words, a possessive "'s" dropped) under a key the run draws at random
+and never writes anywhere. It lives in the driver's memory only; nothing here can be read back into a value.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
+import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prepkit.detect.lexicon import common_words
 from prepkit.records import Finding
 
+if TYPE_CHECKING:
+    from prepkit.policy.model import Policy
+
 # Types whose values are names or addresses a person is found by; numbers have their own checks (verification
 # finds a detected number's digits in any layout).
-DEFAULT_TYPES = frozenset({"PERSON", "EMAIL_ADDRESS"})
+DEFAULT_TYPES = ("PERSON", "EMAIL_ADDRESS")
 MAX_WORDS = 4  # longest value, in words, looked up in a record
 _DIGEST_BYTES = 16
 _TOKEN = re.compile(r"[^\W_](?:[\w'’.@+-]*[^\W_])?")
-_WS = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"['’]s$")
+# Words of one name are separated by spaces, or by the full stop of an initial or a title ("Dr. Ann Lee").
+_GAP = re.compile(r"\.?[^\S\n]+")
+# Lower-case particles inside a name ("Maria del Carmen", "Ludwig van Beethoven").
+_PARTICLES = frozenset({"al", "bin", "bint", "da", "de", "del", "della", "der", "di", "dos", "du", "el", "la",
+                        "le", "van", "von", "y"})
 DETECTOR = "corpus"
 
 
-def _norm(value: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+def _word(token: str) -> str:
+    return _POSSESSIVE.sub("", unicodedata.normalize("NFKC", token).casefold())
 
 
-def _candidate(words: Sequence[str]) -> bool:
-    """A span worth looking up: one e-mail address, or capitalized words (a name is written with capitals; the
-    same letters in lower case are a common word: "Rose" the person, "rose" the flower)."""
+def _capitalised(words: Sequence[str]) -> bool:
+    """A name is written with capitals; the same letters in lower case are a common word ("Rose" the person,
+    "rose" the flower). Lower-case particles may sit inside it, never at either end."""
     if len(words) == 1 and "@" in words[0]:
         return True
-    return all(w[:1].isupper() or w[:1].isdigit() for w in words) and any(w[:1].isupper() for w in words)
+    for i, w in enumerate(words):
+        if w[:1].isupper() or w[:1].isdigit():
+            continue
+        if 0 < i < len(words) - 1 and w in _PARTICLES:
+            continue
+        return False
+    return any(w[:1].isupper() for w in words)
 
 
 @dataclass
 class CorpusRecall:
-    """The run's dictionary of detected values and the index of the records already seen."""
+    """The run's dictionary of detected values. `learn` every record's findings first, then `match` every
+    record against it."""
 
     key: bytes
-    entity_types: frozenset[str] = DEFAULT_TYPES
+    entity_types: frozenset[str] = frozenset(DEFAULT_TYPES)
     _values: dict[bytes, str] = field(default_factory=dict)  # digest -> entity type
-    _seen: dict[bytes, set[str]] = field(default_factory=dict)  # candidate digest -> ids of records holding it
+    _longest: int = 0  # words in the longest value learnt: longer spans need not be looked up
+
+    def __post_init__(self) -> None:
+        if len(self.key) < 16:
+            raise ValueError("corpus recall needs a key of at least 16 bytes")
+        self.key = self.key[:64]  # BLAKE2b's key limit
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getstate__(self) -> dict[str, object]:
+        raise TypeError("the corpus dictionary stays in the driver's memory; it is never pickled or written")
 
     def _digest(self, normalised: str) -> bytes:
-        return hmac.new(self.key, normalised.encode("utf-8"), hashlib.sha256).digest()[:_DIGEST_BYTES]
+        return hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), key=self.key,
+                               digest_size=_DIGEST_BYTES).digest()
 
-    def _spans(self, text: str) -> list[tuple[int, int, bytes]]:
-        """(start, end, digest) of every candidate span of up to MAX_WORDS words."""
-        toks = [m for m in _TOKEN.finditer(text)]
-        out = []
+    def _spans(self, text: str) -> Iterable[tuple[int, int, bytes]]:
+        """(start, end, digest) of every capitalised run of up to `_longest` words."""
+        toks = list(_TOKEN.finditer(text))
+        words = [t.group() for t in toks]
+        longest = min(self._longest, MAX_WORDS)
         for i in range(len(toks)):
-            for j in range(i, min(i + MAX_WORDS, len(toks))):
-                if j > i and not text[toks[j - 1].end():toks[j].start()].isspace():
-                    break  # words of one value are separated by spaces only ("Smith, Ann" is two values)
-                words = [t.group() for t in toks[i:j + 1]]
-                if not _candidate(words):
+            w0 = words[i]
+            if not (w0[:1].isupper() or "@" in w0):
+                continue  # no value starts with a lower-case word (the cheap test, for most words)
+            for j in range(i, min(i + longest, len(toks))):
+                if j > i and not _GAP.fullmatch(text, toks[j - 1].end(), toks[j].start()):
                     break
-                s, e = toks[i].start(), toks[j].end()
-                out.append((s, e, self._digest(_norm(text[s:e]))))
-        return out
+                if not _capitalised(words[i:j + 1]):
+                    if words[j] in _PARTICLES:
+                        continue  # a particle may still be followed by a capitalised word
+                    break
+                yield toks[i].start(), toks[j].end(), self._digest(" ".join(_word(w) for w in words[i:j + 1]))
 
-    def learn(self, texts: Sequence[str], findings: Sequence[Finding]) -> set[bytes]:
-        """Add the values of one record's kept findings; the digests that are new to the run."""
-        new: set[bytes] = set()
-        common = common_words()
+    def learn(self, texts: Sequence[str], findings: Sequence[Finding]) -> int:
+        """Add the values of one record's kept findings; returns how many were new to the run."""
+        new = 0
         for f in findings:
             if f.entity_type not in self.entity_types or f.detector == DETECTOR:
                 continue
-            value = _norm(texts[f.segment][f.start:f.end])
-            if len(value) < 3 or (" " not in value and value in common):
-                continue  # too short to tell apart, or a common word a detector took for a name
+            words = [_word(t) for t in _TOKEN.findall(texts[f.segment][f.start:f.end])]
+            value = " ".join(words)
+            if len(value) < 3 or not 0 < len(words) <= MAX_WORDS:
+                continue  # too short to tell apart, or longer than any span looked up
+            if "@" not in value and all(w in common_words() or w in _PARTICLES for w in words):
+                continue  # common words a detector took for a name ("Change", "Medical Record Number")
             d = self._digest(value)
             if d not in self._values:
                 self._values[d] = f.entity_type
-                new.add(d)
+                self._longest = max(self._longest, len(words))
+                new += 1
         return new
 
     def match(self, texts: Sequence[str], findings: Sequence[Finding] = ()) -> list[Finding]:
-        """Mentions of known values in one record that its findings of the same type do not cover (longest
-        first). A mention found under another type ("from Priyanka ..." as a place) is returned all the same:
-        the run knows better what it is."""
+        """Mentions of known values in one record that its findings of those types do not cover (longest
+        first). A mention its detection typed otherwise ("from Priyanka ..." as a place) is returned all the
+        same: the run knows better what it is, and the name gets the same surrogate as elsewhere."""
+        if not self._values:
+            return []
         out: list[Finding] = []
         for si, text in enumerate(texts):
             taken = [(f.start, f.end) for f in findings if f.segment == si and f.entity_type in self.entity_types]
-            for s, e, d in sorted(self._spans(text), key=lambda x: (x[0], -(x[1] - x[0]))):
-                etype = self._values.get(d)
-                if etype is None or any(s < te and ts < e for ts, te in taken):
+            # inside a longer value of any type ("Charles" in the address "0925 Charles Summit"): masked with it
+            within = [(f.start, f.end) for f in findings if f.segment == si]
+            hits = [(s, e, d) for s, e, d in self._spans(text) if d in self._values]
+            for s, e, d in sorted(hits, key=lambda x: (x[0], -(x[1] - x[0]))):
+                if any(s < te and ts < e for ts, te in taken) or \
+                        any(ts <= s and e <= te and te - ts > e - s for ts, te in within):
                     continue
-                out.append(Finding(si, s, e, etype, 1.0, DETECTOR))
+                out.append(Finding(si, s, e, self._values[d], 1.0, DETECTOR))
                 taken.append((s, e))
         return out
 
-    def process(self, record_id: str, texts: Sequence[str], findings: Sequence[Finding]
-                ) -> tuple[list[Finding], set[str]]:
-        """One record in run order: learn its values, index its candidate spans, and return the extra findings
-        for it plus the ids of earlier records that hold a value first detected here (re-check those with
-        `match` before their outputs are final)."""
-        new = self.learn(texts, findings)
-        recheck = {rid for d in new for rid in self._seen.get(d, ()) if rid != record_id}
-        for text in texts:
-            for _, _, d in self._spans(text):
-                self._seen.setdefault(d, set()).add(record_id)
-        return self.match(texts, findings), recheck
+
+def for_policy(policy: Policy) -> CorpusRecall | None:
+    """The run's dictionary when the policy turns corpus recall on (`detection.corpus_recall`), with a key
+    drawn at random: digests are compared within the run and never leave its memory."""
+    spec = policy.detection.corpus_recall
+    types = frozenset(spec.entity_types) & frozenset(policy.detection.entities)
+    if not spec.enabled or not types:
+        return None
+    return CorpusRecall(os.urandom(32), types)

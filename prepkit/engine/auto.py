@@ -18,7 +18,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from prepkit.engine.base import BatchProcessor, Engine, WorkerSpec
+from prepkit.engine.base import Batch, BatchProcessor, Engine, WorkerSpec
 from prepkit.records import Record, Result
 
 POOL_OVERHEAD_SECONDS = 0.5  # forkserver start and the first batches' pickling, beyond the model load
@@ -34,6 +34,7 @@ class AutoEngine:
         self.expected_chars = expected_chars
         self._pool_factory = pool
         self.pool: Engine | None = None
+        self._processor: BatchProcessor | None = None
         self.workers_used = 1
 
     def _pays(self, load_s: float, work_s: float, done_chars: int) -> bool:
@@ -45,9 +46,17 @@ class AutoEngine:
         remaining_s = work_s / done_chars * (self.expected_chars - done_chars)
         return remaining_s * (1 - 1 / self.max_workers) > start_cost
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
+        # A later map (corpus recall's re-checks, a fraction of the work) goes where the work went, no switch.
+        if self.pool is not None:
+            yield from self.pool.map(batches)
+            return
+        if self._processor is not None:
+            yield from map(self._processor, batches)
+            return
         it = iter(batches)
-        processor: BatchProcessor | None = BatchProcessor(self.spec)
+        self._processor = BatchProcessor(self.spec)
+        processor: BatchProcessor | None = self._processor
         load_s = work_s = 0.0
         done_chars = 0
         for batch in it:
@@ -62,10 +71,10 @@ class AutoEngine:
             t0 = time.perf_counter()
             results = processor(batch)
             work_s += time.perf_counter() - t0
-            done_chars += sum(r.char_count for r in batch)
+            done_chars += sum((r if isinstance(r, Record) else r.record).char_count for r in batch)
             yield results
             if self._pays(load_s, work_s, done_chars):
-                processor = None
+                processor = self._processor = None
                 gc.collect()  # the pool's workers hold the models from here on; this process only routes
                 self.pool = self._pool_factory(self.max_workers)
                 self.workers_used = self.max_workers

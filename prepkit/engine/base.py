@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from prepkit.keys import KeyRing
 from prepkit.policy import LoadedPolicy
-from prepkit.records import Record, Result
+from prepkit.records import Record, Redo, Result
 
 if TYPE_CHECKING:
     from prepkit.pipeline import Pipeline
+
+# What an engine maps: records to process, or records to finish again with more findings (corpus recall).
+Batch = list[Record] | list[Redo]
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,11 @@ class BatchProcessor:
             self._pipeline = self.spec.build()
         return self._pipeline
 
-    def __call__(self, records: list[Record]) -> list[Result]:
+    def __call__(self, records: Batch) -> list[Result]:
         if not records:
             return []
+        if isinstance(records[0], Redo):  # corpus recall: the same record with more findings, no detection
+            return [self.pipeline.finish(r.record, r.findings) for r in records if isinstance(r, Redo)]
         if self.spec.detect_only:
             return self.pipeline.detect_batch(records)
         return self.pipeline.process_batch(records)
@@ -87,7 +92,7 @@ class Engine(Protocol):
 
     name: str
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]: ...
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]: ...
 
     def close(self) -> None: ...
 
@@ -102,13 +107,14 @@ class DeferredEngine:
         self._factory = factory
         self.engine: Engine | None = None
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         it = iter(batches)
         for batch in it:
             if not batch:
                 yield []
                 continue
-            self.engine = self._factory()
+            if self.engine is None:  # a second map (corpus recall's re-checks) reuses the started engine
+                self.engine = self._factory()
             yield from self.engine.map(itertools.chain([batch], it))
             return
 

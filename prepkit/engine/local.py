@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from prepkit.engine.base import BatchProcessor, WorkerSpec
-from prepkit.records import Record, Result
+from prepkit.engine.base import Batch, BatchProcessor, WorkerSpec
+from prepkit.records import Result
 
 
 class LocalEngine:
@@ -14,7 +14,7 @@ class LocalEngine:
     def __init__(self, spec: WorkerSpec) -> None:
         self.processor = BatchProcessor(spec)
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         for batch in batches:
             yield self.processor(batch)
 

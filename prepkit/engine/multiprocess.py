@@ -9,8 +9,8 @@ import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prepkit.engine.base import BatchProcessor, WorkerSpec
-from prepkit.records import Record, Result
+from prepkit.engine.base import Batch, BatchProcessor, WorkerSpec
+from prepkit.records import Result
 
 _processor: BatchProcessor | None = None
 
@@ -23,7 +23,7 @@ def _init_worker(spec: WorkerSpec) -> None:
     _processor = BatchProcessor(spec)
 
 
-def _work(batch: list[Record]) -> list[Result]:
+def _work(batch: Batch) -> list[Result]:
     assert _processor is not None
     return _processor(batch)
 
@@ -40,7 +40,7 @@ class MultiprocessEngine:
         self.workers = workers
         self.pool: Any = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         # imap keeps input order and pulls batches lazily, so memory stays bounded whatever the input size
         yield from self.pool.imap(_work, batches, chunksize=1)
 

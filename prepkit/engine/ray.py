@@ -35,9 +35,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prepkit.engine.base import BatchProcessor, WorkerSpec, decode, encode
+from prepkit.engine.base import Batch, BatchProcessor, WorkerSpec, decode, encode
 from prepkit.errors import PrepkitError
-from prepkit.records import Record, Rejected, Result
+from prepkit.records import Record, Redo, Rejected, Result
 
 if TYPE_CHECKING:
     from prepkit.cache import CacheProbe
@@ -214,7 +214,7 @@ class RayEngine:
             yield bytes(row["payload"])
 
     # -- the Engine contract: the driver reads, the cluster computes ------------------------------------------
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         from ray.util.queue import Queue
 
         # unbounded: the driver never blocks on a put, it bounds what is in flight itself (a blocking put while
@@ -300,10 +300,18 @@ class ClusterRead:
     def describe(self) -> dict[str, Any]:
         return {"name": "ray", "workers": self.engine.actors, "nodes": len(self.engine.batches_per_node)}
 
-    def map(self, batches: Iterable[list[Record]]) -> Iterator[list[Result]]:
+    def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         for batch in batches:
-            got = [self._take(rec) for rec in batch]
-            missing = [rec for rec, res in zip(batch, got, strict=True) if res is None]
+            if batch and isinstance(batch[0], Redo):
+                # corpus recall's re-checks, after the cluster's one pass: few, finished here rather than by
+                # starting a second dataset (and loading the models on every actor again)
+                if self._local is None:
+                    self._local = BatchProcessor(self.engine.spec)
+                yield self._local(batch)
+                continue
+            records = [rec for rec in batch if isinstance(rec, Record)]
+            got = [self._take(rec) for rec in records]
+            missing = [rec for rec, res in zip(records, got, strict=True) if res is None]
             if missing:
                 if self._local is None:
                     self._local = BatchProcessor(self.engine.spec)

