@@ -85,3 +85,12 @@ def test_a_value_inside_a_longer_finding_is_left_to_it() -> None:
     address = Finding(0, 8, 27, "LOCATION", 0.6, "x")
     misread = Finding(0, 34, 41, "LOCATION", 0.6, "x")  # the name itself, typed as a place
     assert [(f.start, f.end) for f in corpus.match([later], [address, misread])] == [(34, 41)]
+
+
+def test_only_values_found_with_confidence_are_learnt() -> None:
+    corpus = CorpusRecall(key=b"k" * 32, min_score=0.5)
+    text = "Thanks, Seven Baker. Northwind Analytics Pro is slow."
+    corpus.learn([text], [Finding(0, 8, 19, "PERSON", 0.856, "x"), Finding(0, 21, 44, "PERSON", 0.163, "x")])
+    assert len(corpus) == 1  # the product name a weak pass took for a person is masked there, not learnt
+    later = "Northwind Analytics Pro again, wrote Seven Baker."
+    assert {later[f.start:f.end] for f in corpus.match([later])} == {"Seven Baker"}

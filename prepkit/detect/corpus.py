@@ -68,6 +68,7 @@ class CorpusRecall:
 
     key: bytes
     entity_types: frozenset[str] = frozenset(DEFAULT_TYPES)
+    min_score: float = 0.5  # values found with a lower score are not learnt (they are still masked where found)
     _values: dict[bytes, str] = field(default_factory=dict)  # digest -> entity type
     _longest: int = 0  # words in the longest value learnt: longer spans need not be looked up
 
@@ -108,7 +109,7 @@ class CorpusRecall:
         """Add the values of one record's kept findings; returns how many were new to the run."""
         new = 0
         for f in findings:
-            if f.entity_type not in self.entity_types or f.detector == DETECTOR:
+            if f.entity_type not in self.entity_types or f.detector == DETECTOR or f.score < self.min_score:
                 continue
             words = [_word(t) for t in _TOKEN.findall(texts[f.segment][f.start:f.end])]
             value = " ".join(words)
@@ -151,4 +152,4 @@ def for_policy(policy: Policy) -> CorpusRecall | None:
     types = frozenset(spec.entity_types) & frozenset(policy.detection.entities)
     if not spec.enabled or not types:
         return None
-    return CorpusRecall(os.urandom(32), types)
+    return CorpusRecall(os.urandom(32), types, spec.min_score)

@@ -59,6 +59,9 @@ class CorpusRecallSpec(Strict):
 
     enabled: bool = True
     entity_types: list[str] = ["PERSON", "EMAIL_ADDRESS"]
+    # Only values found with at least this (calibrated) score are learnt: the dictionary repeats a value in
+    # every record it occurs in, a false positive included, so it takes what is more likely right than wrong.
+    min_score: float = Field(0.5, ge=0.0, le=1.0)
 
 
 class Detection(Strict):
