@@ -150,3 +150,20 @@ def test_the_incremental_run_replayed_the_follow_ups_and_amended_nothing_after_w
     from prepkit.audit import verify
 
     assert verify(runs["incremental"] / "audit.jsonl").ok
+
+
+def test_the_auto_engine_finishes_re_checks_on_the_models_it_already_loaded(default_pipeline) -> None:
+    from prepkit.engine import WorkerSpec
+    from prepkit.engine.auto import AutoEngine
+    from prepkit.records import Finding, Record, Redo, Segment
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    engine = AutoEngine(spec, 1, None, lambda n: pytest.fail("no pool for one core"))
+    text = FOLLOW_UP.format(name="Chidi Okafor", email="chidi.o@example.com")
+    rec = Record("f", "t", "text", [Segment("text", text)])
+    (first,), = list(engine.map([[rec]]))
+    processor = engine._processor
+    name = Finding(0, text.index("Chidi"), text.index("Chidi") + 12, "PERSON", 1.0, "corpus")
+    (again,), = list(engine.map([[Redo(rec, [*first.findings, name])]]))
+    assert engine._processor is processor  # no second model load
+    assert "Chidi" not in again.transformed.texts[0] and name in again.findings
