@@ -312,6 +312,7 @@ def evaluate(docs: Sequence[GoldDoc], detect: Detect, worst: int = 10, dataset: 
 
 def policy_detector(policy: Any, spacy_model: str | None = None) -> Detect:
     """Detection exactly as a run would do it: the policy's analyzer, entities, thresholds and allow list."""
+    from prepkit.detect.corpus import for_policy
     from prepkit.detect.engine import Detector
     from prepkit.records import Record, Segment
 
@@ -320,7 +321,14 @@ def policy_detector(policy: Any, spacy_model: str | None = None) -> Detect:
     def detect(texts: list[str]) -> list[list[Span]]:
         records = [Record(id=str(i), source="eval", kind="text", segments=[Segment("text", t)])
                    for i, t in enumerate(texts)]
-        return [[Span(f.start, f.end, f.entity_type) for f in fs] for fs in detector.detect(records)]
+        found = detector.detect(records)
+        # One call is one set, scored as a run over it would be: with the policy's corpus recall
+        recall = for_policy(policy)
+        if recall is not None:
+            for t, fs in zip(texts, found, strict=True):
+                recall.learn([t], fs)
+            found = [fs + recall.match([t], fs) for t, fs in zip(texts, found, strict=True)]
+        return [[Span(f.start, f.end, f.entity_type) for f in fs] for fs in found]
 
     return detect
 
