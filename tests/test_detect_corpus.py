@@ -94,3 +94,22 @@ def test_only_values_found_with_confidence_are_learnt() -> None:
     assert len(corpus) == 1  # the product name a weak pass took for a person is masked there, not learnt
     later = "Northwind Analytics Pro again, wrote Seven Baker."
     assert {later[f.start:f.end] for f in corpus.match([later])} == {"Seven Baker"}
+
+
+def test_turning_it_off_or_narrowing_it_is_a_weakening_a_policy_diff_shows(tmp_path) -> None:
+    import yaml
+
+    from prepkit.policy import load_policy
+    from prepkit.review.diff import diff_policies
+    from tests.conftest import DEFAULT_POLICY
+
+    doc = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    changed = []
+    for name, spec in (("off", {"enabled": False}), ("names", {"entity_types": ["PERSON"], "min_score": 0.8})):
+        doc["detection"]["corpus_recall"] = spec
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        changed += [c for c in diff_policies(load_policy(DEFAULT_POLICY), load_policy(path))
+                    if c.subject == "corpus_recall"]
+    assert [c.weakens for c in changed] == [True, True]
+    assert "now off" in changed[0].sentence and "[PERSON]" in changed[1].sentence

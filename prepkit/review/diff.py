@@ -73,6 +73,18 @@ def _detection(a: Policy, b: Policy) -> list[Change]:
                           "prepkit's builtin recognizers (addresses, ZIP codes, ages, record numbers...) are now "
                           + ("on." if db.builtin_recognizers else "off: those types are no longer found by them."),
                           not db.builtin_recognizers))
+    ca, cb = da.corpus_recall, db.corpus_recall
+    if ca.enabled != cb.enabled:
+        out.append(Change("detection", "changed", "corpus_recall",
+                          "Corpus recall is now " + ("on: a value detected in one record is masked wherever else it "
+                          "occurs in the run." if cb.enabled else "off: a name found in one record is no longer "
+                          "looked for in the others."), not cb.enabled))
+    elif cb.enabled and ca != cb:
+        dropped = [t for t in ca.entity_types if t not in cb.entity_types]
+        out.append(Change("detection", "changed", "corpus_recall",
+                          f"Corpus recall now covers {_q(cb.entity_types)} (was {_q(ca.entity_types)}) and learns "
+                          f"values scored {cb.min_score} or more (was {ca.min_score}).",
+                          bool(dropped) or cb.min_score > ca.min_score))
     for e in db.entities:
         if e not in da.entities:
             meaning = entity_type(e).meaning
