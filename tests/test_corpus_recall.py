@@ -4,13 +4,16 @@ with two workers and on an incremental re-run whose follow-up is replayed from t
 appears in no output outside the quarantine and the encrypted store.
 
 The policy is the default one with names held to a 0.5 score (a precision-minded policy): the real model then
-finds each name in the long ticket (0.87) but scores it under 0.5 in the two-line follow-up, as in the report.
+finds many a name in the long ticket (0.87) but scores it under 0.5 in the two-line follow-up, as in the report.
+Which names it misses shifts with the model and the calibration, so the test picks, from a list, two the real
+detector finds in the ticket and misses entirely in the follow-up.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,8 +24,9 @@ from tests.conftest import DEFAULT_POLICY
 TICKET = ("Hello, my name is {name} and I ordered a standing desk on Monday. It arrived with a broken leg and I "
           "would like a replacement. You can reach me at {email}.")
 FOLLOW_UP = "Follow-up from {name} ({email}). Is there any news on the replacement desk for my order?"
-# (name, e-mail, ticket first?)
-CUSTOMERS = [("Oluwaseun Adeyemi", "oluwaseun.a@example.com", True), ("Chidi Okafor", "chidi.o@example.com", False)]
+CANDIDATES = ["Oluwaseun Adeyemi", "Chidi Okafor", "Ngozi Eze", "Wanjiru Kamau", "Tomasz Wieczorek",
+              "Marguerite Okonkwo", "Laila Haddad", "Priyanka Raghunathan", "Siddharth Venkataraman",
+              "Aoife Brennan", "Kwabena Mensah", "Yerlan Dzhaksybekov", "Thandiwe Nkosi", "Bartholomew Quigley"]
 OTHER = "How do I reset the password of the shared printer on the third floor? The manual does not say."
 DATA_FILES = ("finetune/train.jsonl", "finetune/validation.jsonl", "quarantine/records.jsonl")
 
@@ -36,9 +40,34 @@ def _policy(tmp: Path) -> Path:
     return path
 
 
-def _write(path: Path, *, tickets: bool = True) -> Path:
+def _customers(policy: Path) -> list[tuple[str, str, bool]]:
+    """(name, e-mail, ticket first?) for two names the detector finds in the ticket and misses in the follow-up."""
+    from prepkit.detect import Detector
+    from prepkit.policy import load_policy
+    from prepkit.records import Record, Segment
+
+    pol = load_policy(policy).policy
+    detector = Detector(pol)
+    picked: list[tuple[str, str, bool]] = []
+    for name in CANDIDATES:
+        email = name.split()[0].lower() + "@example.com"
+        texts = [TICKET.format(name=name, email=email), FOLLOW_UP.format(name=name, email=email)]
+        ticket, follow = detector.detect([Record(str(i), "t", "text", [Segment("text", t)])
+                                          for i, t in enumerate(texts)])
+        s = texts[1].index(name)
+        found = any(texts[0][f.start:f.end] == name and f.entity_type == "PERSON" and
+                    f.score >= pol.detection.corpus_recall.min_score for f in ticket)
+        missed = not any(f.start < s + len(name) and s < f.end for f in follow)
+        if found and missed:
+            picked.append((name, email, not picked))  # the first ticket comes first, the second after
+        if len(picked) == 2:
+            return picked
+    pytest.fail(f"the detector misses none of {CANDIDATES} in the follow-up any more: add names it misses")
+
+
+def _write(path: Path, customers: list[tuple[str, str, bool]], *, tickets: bool = True) -> Path:
     rows = []
-    for i, (name, email, ticket_first) in enumerate(CUSTOMERS):
+    for i, (name, email, ticket_first) in enumerate(customers):
         pair = [{"id": f"ticket-{i}", "text": TICKET.format(name=name, email=email)},
                 {"id": f"follow-{i}", "text": FOLLOW_UP.format(name=name, email=email)}]
         if not tickets:
@@ -74,11 +103,12 @@ def _audit(out: Path) -> dict[str, tuple[str, dict[str, int]]]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("corpus_recall")
     policy = _policy(root)
-    both = _write(root / "tickets.jsonl")
-    out = {}
+    customers = _customers(policy)
+    both = _write(root / "tickets.jsonl", customers)
+    out: dict[str, Any] = {"customers": customers}
     for name, workers in (("one", 1), ("two", 2)):
         res = run(RunConfig(policy=policy, inputs=[both], out=root / name, workers=workers, cache=False))
         assert res.exit_code == 0
@@ -86,7 +116,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # incremental: the follow-ups alone first (nothing known about them), then the tickets join the input; the
     # follow-ups are then replayed from the result cache and must not keep their old decision
     inc = root / "incremental"
-    res = run(RunConfig(policy=policy, inputs=[_write(root / "inc.jsonl", tickets=False)], out=inc))
+    res = run(RunConfig(policy=policy, inputs=[_write(root / "inc.jsonl", customers, tickets=False)], out=inc))
     assert res.exit_code == 0
     out["alone"] = root / "alone"
     (root / "alone").mkdir()
@@ -99,7 +129,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 (dst / f.name).write_bytes(f.read_bytes())
         else:
             dst.write_bytes(src.read_bytes())
-    _write(root / "inc.jsonl")
+    _write(root / "inc.jsonl", customers)
     res = run(RunConfig(policy=policy, inputs=[root / "inc.jsonl"], out=inc))
     assert res.exit_code == 0
     out["incremental"] = inc
@@ -109,7 +139,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_the_follow_up_alone_leaks_the_name_so_the_detector_misses_it(runs) -> None:
     # Without the ticket nothing in the run knows the name: this is the miss corpus recall exists for.
     ft = _finetune(runs["alone"])
-    for i, (name, _, _) in enumerate(CUSTOMERS):
+    for i, (name, _, _) in enumerate(runs["customers"]):
         assert name in ft[f"follow-{i}"]
 
 
@@ -118,13 +148,13 @@ def test_a_name_detected_anywhere_is_masked_everywhere_in_either_order(runs, run
     out = runs[run_name]
     ft = _finetune(out)
     audit = _audit(out)
-    for i in range(len(CUSTOMERS)):
+    for i in range(len(runs["customers"])):
         # the follow-up still reaches fine-tuning, with the name replaced (ticket before it, or after it)
         assert f"follow-{i}" in ft, audit[f"follow-{i}"]
         assert audit[f"follow-{i}"][1].get("PERSON") == 1
         assert audit[f"ticket-{i}"][1].get("PERSON") == 1
     leaked = _outside_quarantine(out)
-    for name, email, _ in CUSTOMERS:
+    for name, email, _ in runs["customers"]:
         for part in (*name.split(), email):
             assert part not in leaked
     summary = json.loads((out / "summary.json").read_text())
@@ -159,7 +189,7 @@ def test_the_auto_engine_finishes_re_checks_on_the_models_it_already_loaded(defa
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     engine = AutoEngine(spec, 1, None, lambda n: pytest.fail("no pool for one core"))
-    text = FOLLOW_UP.format(name="Chidi Okafor", email="chidi.o@example.com")
+    text = FOLLOW_UP.format(name="Chidi Okafor", email="chidi@example.com")
     rec = Record("f", "t", "text", [Segment("text", text)])
     (first,), = list(engine.map([[rec]]))
     processor = engine._processor

@@ -27,10 +27,11 @@ def _values(text: str, findings, etype: str = "PERSON") -> set[str]:
 def test_a_name_detected_in_one_ticket_is_found_in_the_follow_up(default_pipeline) -> None:
     ticket, follow = _detect(default_pipeline, TICKET, FOLLOW_UP)
     assert "Priyanka Raghunathan" in _values(TICKET, ticket)
-    assert "Priyanka Raghunathan" not in _values(FOLLOW_UP, follow)  # typed otherwise here, or missed
-    corpus = CorpusRecall(key=b"k" * 32)
+    corpus = CorpusRecall(key=b"k" * 32, min_score=0.0)  # (the score bar has its own test below)
     assert corpus.learn([TICKET], ticket) == 2  # the name and the address
     assert corpus.learn([TICKET], ticket) == 0
+    # the follow-up as the detector sees it when it misses the name (typed otherwise, or not found at all)
+    follow = [f for f in follow if f.entity_type == "EMAIL_ADDRESS"]
     extra = corpus.match([FOLLOW_UP], follow)
     assert "Priyanka Raghunathan" in _values(FOLLOW_UP, extra)
     assert all(f.detector == "corpus" for f in extra)
@@ -40,7 +41,7 @@ def test_a_name_detected_in_one_ticket_is_found_in_the_follow_up(default_pipelin
 
 def test_the_dictionary_holds_no_plaintext_and_is_never_pickled(default_pipeline) -> None:
     (ticket,) = _detect(default_pipeline, TICKET)
-    corpus = CorpusRecall(key=b"k" * 32)
+    corpus = CorpusRecall(key=b"k" * 32, min_score=0.0)
     corpus.learn([TICKET], ticket)
     held = repr(vars(corpus)).casefold()
     assert "priyanka" not in held and "raghunathan" not in held and "example.com" not in held
