@@ -27,12 +27,14 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prepkit.engine import Engine
 from prepkit.records import Finding, Record, Redo, Rejected, Result
 from prepkit.route import Router
+from prepkit.spill import Spill
 from prepkit.stats import RunStats
 
 if TYPE_CHECKING:
@@ -86,8 +88,6 @@ class Driver:
             for item in self._computed(items):
                 yield item if isinstance(item, Rejected) else self.router.finalize(item)
             return
-        from prepkit.spill import Spill
-
         recall = self.recall
         spill = Spill(self.spill_dir)
         try:
@@ -103,7 +103,7 @@ class Driver:
             if self.stats is not None:
                 self.stats.step("corpus_learn", learn_s, spill.items)
                 self.stats.step("corpus_spill", spill_s, spill.items)
-            for item in self._rechecked(spill.read()):  # pass two: match, finish again, finalize
+            for item in self._rechecked(spill):  # pass two: match, finish again, finalize
                 yield item if isinstance(item, Rejected) else self.router.finalize(item)
         finally:
             spill.close()
@@ -115,20 +115,22 @@ class Driver:
         return {"entity_types": sorted(self.recall.entity_types), "values": len(self.recall),
                 "records_rechecked": self.rechecked, "findings_added": self.added}
 
-    def _rechecked(self, items: Iterable[Result | Rejected]) -> Iterator[Result | Rejected]:
+    def _rechecked(self, spill: Spill) -> Iterator[Result | Rejected]:
         """Pass two: every record matched against the whole dictionary; those with new mentions finished again
-        by the engine (in batches, in input order)."""
+        by the engine (in batches, in input order). The engine's feed looks ahead of what is written; it keeps
+        only indices and findings per batch in flight, and the items are read again from the spill as they are
+        written, so memory stays bounded however far it runs ahead."""
         assert self.recall is not None
         recall = self.recall
-        pending: deque[tuple[list[Result | Rejected], dict[int, Result], set[int]]] = deque()
+        pending: deque[tuple[int, set[int], dict[int, list[Finding]]]] = deque()
 
         def redo() -> Iterator[list[Redo]]:
-            it = iter(items)
-            while group := [x for _, x in zip(range(self.batch_size), it, strict=False)]:
+            ahead = spill.read()
+            while group := list(islice(ahead, self.batch_size)):
                 t0 = time.perf_counter()
                 work: list[Redo] = []
                 sent: set[int] = set()
-                done: dict[int, Result] = {}
+                found: dict[int, list[Finding]] = {}  # scan: the findings to add, nothing to finish
                 for i, item in enumerate(group):
                     if not isinstance(item, Result) or item.error is not None:
                         continue  # rejected, or failed closed (quarantined whatever it holds)
@@ -137,24 +139,25 @@ class Driver:
                         continue
                     self.rechecked += 1
                     self.added += len(extra)
-                    findings = _ordered(item.findings + extra)
                     if self.detect_only:
-                        done[i] = dataclasses.replace(item, findings=findings)
+                        found[i] = extra
                     else:
-                        work.append(Redo(item.record, findings))
+                        work.append(Redo(item.record, _ordered(item.findings + extra)))
                         sent.add(i)
                 if self.stats is not None:
                     self.stats.step("corpus_match", time.perf_counter() - t0,
                                     sum(isinstance(x, Result) for x in group))
-                pending.append((group, done, sent))
+                pending.append((len(group), sent, found))
                 yield work
 
+        items = spill.read()
         for fresh in self.engine.map(redo()):
-            group, done, sent = pending.popleft()
+            n, sent, found = pending.popleft()
             again = iter(fresh)
-            for i, item in enumerate(group):
-                if i in done:
-                    yield done[i]
+            for i, item in zip(range(n), items, strict=False):
+                if i in found:
+                    assert isinstance(item, Result)
+                    yield dataclasses.replace(item, findings=_ordered(item.findings + found[i]))
                 elif i in sent:
                     assert isinstance(item, Result)
                     new = next(again)

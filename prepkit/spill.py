@@ -8,6 +8,7 @@ a killed run leaves nothing behind and nothing anyone could read. Memory stays b
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 import zlib
@@ -39,11 +40,18 @@ class Spill:
         self.bytes += _LEN + len(blob)
 
     def read(self) -> Iterator[Any]:
+        """The items in order. Readers are independent (positioned reads), so two may go at once, in two
+        threads: one looks ahead, the other follows, and neither holds more than its current item."""
         self._f.flush()
-        self._f.seek(0)
+        fd = self._f.fileno()
+        pos = 0
         for i in range(self.items):
-            n = int.from_bytes(self._f.read(_LEN), "big")
-            data = self._aead.decrypt(i.to_bytes(12, "big"), self._f.read(n), None)
+            n = int.from_bytes(os.pread(fd, _LEN, pos), "big")
+            blob = os.pread(fd, n, pos + _LEN)
+            if len(blob) != n:
+                raise OSError(f"spill file truncated at item {i}")
+            pos += _LEN + n
+            data = self._aead.decrypt(i.to_bytes(12, "big"), blob, None)
             yield pickle.loads(zlib.decompress(data))  # noqa: S301 - written by this object, authenticated
 
     def close(self) -> None:

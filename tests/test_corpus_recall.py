@@ -108,7 +108,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     policy = _policy(root)
     customers = _customers(policy)
     both = _write(root / "tickets.jsonl", customers)
-    out: dict[str, Any] = {"customers": customers}
+    out: dict[str, Any] = {"customers": customers, "policy": policy, "input": both}
     for name, workers in (("one", 1), ("two", 2)):
         res = run(RunConfig(policy=policy, inputs=[both], out=root / name, workers=workers, cache=False))
         assert res.exit_code == 0
@@ -197,3 +197,16 @@ def test_the_auto_engine_finishes_re_checks_on_the_models_it_already_loaded(defa
     (again,), = list(engine.map([[Redo(rec, [*first.findings, name])]]))
     assert engine._processor is processor  # no second model load
     assert "Chidi" not in again.transformed.texts[0] and name in again.findings
+
+
+def test_scan_reports_the_name_in_the_follow_up_too(runs) -> None:
+    from prepkit.scan import scan_inputs
+
+    lines = {x["id"]: x for x in scan_inputs(str(runs["policy"]), [str(runs["input"])], workers=1)}
+    for i in range(len(runs["customers"])):
+        follow = lines[f"follow-{i}"]["findings"]
+        name = runs["customers"][i][0]
+        start = FOLLOW_UP.index("{name}")
+        assert [(f["start"], f["end"], f["score"]) for f in follow if f["entity_type"] == "PERSON"] == [
+            (start, start + len(name), 1.0)]  # the run's dictionary, not the model, found it
+        assert all(name not in f["context"] for f in follow)
