@@ -51,10 +51,12 @@ def test_the_dictionary_holds_no_plaintext_and_is_never_pickled(default_pipeline
 
 def test_common_words_and_lower_case_copies_are_not_chased() -> None:
     corpus = CorpusRecall(key=b"k" * 32)
-    text = "Change is coming, said Rose Baker. Medical Record Number follows."
+    text = "Change is coming, said Rose Baker. Medical Record Number follows. Date: Justice Rao."
     corpus.learn([text], [Finding(0, 0, 6, "PERSON", 0.9, "x"), Finding(0, 23, 33, "PERSON", 0.9, "x"),
-                          Finding(0, 35, 56, "PERSON", 0.9, "x")])
-    assert len(corpus) == 1  # "Change" and "Medical Record Number" are common words, not people
+                          Finding(0, 35, 56, "PERSON", 0.9, "x"), Finding(0, 66, 70, "PERSON", 0.9, "x"),
+                          Finding(0, 72, 79, "PERSON", 0.9, "x")])
+    # "Change" and "Medical Record Number" are common words; "Date" and "Justice" one frequent word each
+    assert len(corpus) == 1
     later = "I want to change my rose baker order. Rose Baker agreed. Change it. Medical Record Number 7."
     assert {later[f.start:f.end] for f in corpus.match([later])} == {"Rose Baker"}
 
@@ -81,11 +83,11 @@ def test_the_policy_setting_turns_it_on_for_detected_types(default_pipeline) -> 
 
 def test_a_value_inside_a_longer_finding_is_left_to_it() -> None:
     corpus = CorpusRecall(key=b"k" * 32)
-    corpus.learn(["Charles"], [Finding(0, 0, 7, "PERSON", 0.9, "x")])
-    later = "Office: 0925 Charles Summit. From Charles."
-    address = Finding(0, 8, 27, "LOCATION", 0.6, "x")
-    misread = Finding(0, 34, 41, "LOCATION", 0.6, "x")  # the name itself, typed as a place
-    assert [(f.start, f.end) for f in corpus.match([later], [address, misread])] == [(34, 41)]
+    corpus.learn(["Oluwaseun"], [Finding(0, 0, 9, "PERSON", 0.9, "x")])
+    later = "Office: 0925 Oluwaseun Summit. From Oluwaseun."
+    address = Finding(0, 8, 29, "LOCATION", 0.6, "x")
+    misread = Finding(0, 36, 45, "LOCATION", 0.6, "x")  # the name itself, typed as a place
+    assert [(f.start, f.end) for f in corpus.match([later], [address, misread])] == [(36, 45)]
 
 
 def test_only_values_found_with_confidence_are_learnt() -> None:

@@ -20,9 +20,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from prepkit.detect.lexicon import common_words
+from prepkit.detect.lexicon import common_words, frequent_words
 from prepkit.records import Finding
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ _GAP = re.compile(r"\.?[^\S\n]+")
 _PARTICLES = frozenset({"al", "bin", "bint", "da", "de", "del", "della", "der", "di", "dos", "du", "el", "la",
                         "le", "van", "von", "y"})
 DETECTOR = "corpus"
+
+
+@lru_cache(maxsize=1)
+def _frequent() -> frozenset[str]:
+    return frozenset(frequent_words())
 
 
 def _word(token: str) -> str:
@@ -115,7 +121,11 @@ class CorpusRecall:
             value = " ".join(words)
             if len(value) < 3 or not 0 < len(words) <= MAX_WORDS:
                 continue  # too short to tell apart, or longer than any span looked up
-            if "@" not in value and all(w in common_words() or w in _PARTICLES for w in words):
+            if "@" in value:
+                pass
+            elif len(words) == 1 and words[0] in _frequent():
+                continue  # one frequent word ("Date", "Justice", "House"; "John" too): too weak to chase alone
+            elif all(w in common_words() or w in _PARTICLES for w in words):
                 continue  # common words a detector took for a name ("Change", "Medical Record Number")
             d = self._digest(value)
             if d not in self._values:
