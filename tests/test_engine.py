@@ -95,6 +95,20 @@ def test_expected_chars_counts_compressed_inputs_as_more_text(tmp_path):
     assert expected_chars([tmp_path / "missing.jsonl"]) == 0
 
 
+def test_auto_engine_starts_helpers_only_when_the_remaining_work_pays_for_their_model_load(default_pipeline):
+    from prepkit.engine.auto import AutoEngine
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    two = AutoEngine(spec, 2, expected_chars=1_000_000, pool=lambda n: None)  # type: ignore[arg-type,return-value]
+    # 2 s of model load: helpers cost 3.5 s to start; 100k of the 1M characters done
+    assert not two._pays(2.0, 0.5, 100_000)  # 4.5 s left, a second core saves 2.25 s: not worth it
+    assert two._pays(2.0, 1.0, 100_000)  # 9 s left: 4.5 s saved
+    # past the estimate (a compressed input held more): only a long run so far says more is coming
+    assert not two._pays(2.0, 5.0, 1_000_000) and two._pays(2.0, 30.0, 1_000_000)
+    one = AutoEngine(spec, 1, expected_chars=10**9, pool=lambda n: None)  # type: ignore[arg-type,return-value]
+    assert not one._pays(2.0, 10.0, 1_000)  # one core: nothing to gain
+
+
 def _auto_records(n: int) -> list[list[Record]]:
     recs = [Record(f"r{i}", "t", "text", [Segment("text", f"Ticket {i}: call Anna Lee on 212-555-01{i:02d} or "
                                                           f"write to anna.lee{i}@example.com.")]) for i in range(n)]
@@ -103,10 +117,12 @@ def _auto_records(n: int) -> list[list[Record]]:
 
 def test_auto_engine_stays_in_process_when_little_work_is_left(default_pipeline):
     from prepkit.engine.auto import AutoEngine
+    from prepkit.engine.multiprocess import MultiprocessEngine
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     started: list[int] = []
-    engine = AutoEngine(spec, 2, expected_chars=1_000, pool=lambda n: started.append(n) or make_engine("local", spec, 1))
+    # size unknown (stdin): helpers start only after twice their start cost (at least a second) of work here
+    engine = AutoEngine(spec, 2, expected_chars=None, pool=lambda n: started.append(n) or MultiprocessEngine(spec, n))
     out = [r for b in engine.map(_auto_records(8)) for r in b]
     engine.close()
     assert started == [] and engine.workers_used == 1
@@ -115,18 +131,23 @@ def test_auto_engine_stays_in_process_when_little_work_is_left(default_pipeline)
 
 def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_not_change(default_pipeline):
     from prepkit.engine.auto import AutoEngine
+    from prepkit.engine.multiprocess import MultiprocessEngine
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     batches = _auto_records(12)
     local = make_engine("local", spec, 1)
     want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
     local.close()
-    # a run that promises a billion characters: the first batch's measured cost says a pool of two pays at once
-    engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n: make_engine("local", spec, n))
+    # a run that promises a billion characters: the first batch's measured cost says a helper pays at once; from
+    # then on this process and one pool worker share the batches
+    engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n: MultiprocessEngine(spec, n))
     got = [(r.record.id, r.transformed, r.decision) for b in engine.map(batches) for r in b]
-    engine.close()
-    assert engine.workers_used == 2 and engine.pool is not None and engine.pool.name == "multiprocess"
+    assert engine.workers_used == 2 and isinstance(engine.pool, MultiprocessEngine) and engine.pool.workers == 1
     assert got == want
+    # a second map (corpus recall's re-checks) goes to the same two workers, in order
+    again = [(r.record.id, r.transformed, r.decision) for b in engine.map(batches[::-1]) for r in b]
+    engine.close()
+    assert again == [x for b in batches[::-1] for x in want if x[0] in {r.id for r in b}]
 
 
 def test_ray_engine_output_is_identical_to_local(in_process_run, tmp_path, monkeypatch):

@@ -38,7 +38,7 @@ def make_engine(name: str, spec: WorkerSpec, workers: int | None = 1, expected_c
         from prepkit.engine.auto import AutoEngine
         from prepkit.engine.multiprocess import MultiprocessEngine
 
-        return AutoEngine(spec, cpu_count(), expected_chars, lambda n: MultiprocessEngine(spec, n))
+        return AutoEngine(spec, cpu_count(), expected_chars, lambda helpers: MultiprocessEngine(spec, helpers))
     if workers is None:
         workers = cpu_count()
     if name == "local" and workers <= 1:

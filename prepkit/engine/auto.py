@@ -1,39 +1,51 @@
-"""The default engine: one worker in this process until the work measured so far says a process pool pays.
+"""The default engine: one worker in this process until the work measured so far says more workers pay; then this
+process goes on working beside N − 1 pool workers.
 
-A pool costs its start: every worker loads the models (seconds each, in parallel). Whether that is earned back
-depends on how much work is left, which the input's size alone does not tell: 0.6 MB of short records dense with
-numbers and names costs as much CPU as 2 MB of plain prose. So the first batches run here, timed, and after each
-one the remaining work is estimated from the measured seconds per character and the characters still to come:
+Helpers cost their start: each loads the models (seconds, in parallel with the work here). Whether that is earned
+back depends on how much work is left, which the input's size alone does not tell: 0.6 MB of short records dense
+with numbers and names costs as much CPU as 2 MB of plain prose. So the first batches run here, timed, and after
+each one the remaining work is estimated from the measured seconds per character and the characters still to come:
 
-    switch when  remaining_seconds × (1 − 1/N)  >  pool start (≈ 1.5 × the model load measured here + 0.5 s)
+    start helpers when  remaining_seconds × (1 − 1/N)  >  their start (≈ 1.5 × the model load measured here + 0.5 s)
 
 Small inputs (the samples, a test) never start a pool; a dense 0.5 MB corpus starts it after the first batch.
-When the input's size is unknown (standard input) the pool starts once the work done here exceeds twice the pool's
-start cost. Outputs do not depend on the switch: every engine yields the same results in input order.
+When the input's size is unknown (standard input) the pool starts once the work done here exceeds twice its start
+cost. This process keeps its models and keeps working (it would not give their memory back to the system anyway),
+so N cores hold N copies of the models, as a pool of N would, and none of the work done here is wasted.
+Outputs do not depend on any of it: results are yielded in input order whoever computed them.
 """
 
 from __future__ import annotations
 
-import gc
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
-from prepkit.engine.base import Batch, BatchProcessor, Engine, WorkerSpec
+from prepkit.engine.base import Batch, BatchProcessor, WorkerSpec
 from prepkit.records import Record, Result
 
 POOL_OVERHEAD_SECONDS = 0.5  # forkserver start and the first batches' pickling, beyond the model load
+
+
+class Pool(Protocol):
+    name: str
+
+    def submit(self, batch: list[Any]) -> Any: ...  # an AsyncResult: ready(), get()
+
+    def close(self) -> None: ...
 
 
 class AutoEngine:
     name = "auto"
 
     def __init__(self, spec: WorkerSpec, max_workers: int, expected_chars: int | None,
-                 pool: Callable[[int], Engine]) -> None:
+                 pool: Callable[[int], Pool]) -> None:
         self.spec = spec
         self.max_workers = max_workers
         self.expected_chars = expected_chars
         self._pool_factory = pool
-        self.pool: Engine | None = None
+        self.pool: Pool | None = None
         self._processor: BatchProcessor | None = None
         self.workers_used = 1
 
@@ -47,20 +59,14 @@ class AutoEngine:
         return remaining_s * (1 - 1 / self.max_workers) > start_cost
 
     def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
-        # A later map (corpus recall's re-checks, a fraction of the work) goes where the work went, no switch.
-        if self.pool is not None:
-            yield from self.pool.map(batches)
-            return
-        if self._processor is not None:
-            yield from map(self._processor, batches)
-            return
         it = iter(batches)
-        self._processor = BatchProcessor(self.spec)
-        processor: BatchProcessor | None = self._processor
+        if self._processor is not None:  # a later map (corpus recall's re-checks): where the work already is
+            yield from self._shared(it) if self.pool is not None else map(self._processor, it)
+            return
+        processor = self._processor = BatchProcessor(self.spec)
         load_s = work_s = 0.0
         done_chars = 0
         for batch in it:
-            assert processor is not None
             if not batch:
                 yield []
                 continue
@@ -74,12 +80,26 @@ class AutoEngine:
             done_chars += sum((r if isinstance(r, Record) else r.record).char_count for r in batch)
             yield results
             if self._pays(load_s, work_s, done_chars):
-                processor = self._processor = None
-                gc.collect()  # the pool's workers hold the models from here on; this process only routes
-                self.pool = self._pool_factory(self.max_workers)
+                self.pool = self._pool_factory(self.max_workers - 1)
                 self.workers_used = self.max_workers
-                yield from self.pool.map(it)
+                yield from self._shared(it)
                 return
+
+    def _shared(self, it: Iterator[Batch]) -> Iterator[list[Result]]:
+        """Batches to the pool while it has fewer than two each queued, else computed here; yielded in order."""
+        assert self.pool is not None and self._processor is not None
+        helpers = self.max_workers - 1
+        pending: deque[Any] = deque()  # computed result lists and the pool's AsyncResults, in input order
+        for batch in it:
+            queued = sum(1 for p in pending if not isinstance(p, list) and not p.ready())
+            pending.append(self.pool.submit(batch) if queued < 2 * helpers else self._processor(batch))
+            while pending and (isinstance(pending[0], list) or pending[0].ready()
+                               or len(pending) > 4 * self.max_workers):  # bounded: wait for the oldest
+                head = pending.popleft()
+                yield head if isinstance(head, list) else head.get()
+        while pending:
+            head = pending.popleft()
+            yield head if isinstance(head, list) else head.get()
 
     def close(self) -> None:
         if self.pool is not None:

@@ -44,6 +44,10 @@ class MultiprocessEngine:
         # imap keeps input order and pulls batches lazily, so memory stays bounded whatever the input size
         yield from self.pool.imap(_work, batches, chunksize=1)
 
+    def submit(self, batch: list[Record]) -> Any:
+        """One batch, asynchronously: an AsyncResult (for engines that interleave the pool with their own work)."""
+        return self.pool.apply_async(_work, (batch,))
+
     def close(self) -> None:
         self.pool.terminate()
         self.pool.join()
