@@ -31,7 +31,7 @@ POOL_OVERHEAD_SECONDS = 0.5  # forkserver start and the first batches' pickling,
 class Pool(Protocol):
     name: str
 
-    def submit(self, batch: list[Any]) -> Any: ...  # an AsyncResult: ready(), get()
+    def submit(self, batch: Batch) -> Any: ...  # an AsyncResult: ready(), get()
 
     def close(self) -> None: ...
 

@@ -44,7 +44,7 @@ class MultiprocessEngine:
         # imap keeps input order and pulls batches lazily, so memory stays bounded whatever the input size
         yield from self.pool.imap(_work, batches, chunksize=1)
 
-    def submit(self, batch: list[Record]) -> Any:
+    def submit(self, batch: Batch) -> Any:
         """One batch, asynchronously: an AsyncResult (for engines that interleave the pool with their own work)."""
         return self.pool.apply_async(_work, (batch,))
 
