@@ -53,6 +53,18 @@ def default_pipeline():
     return Pipeline(DEFAULT_POLICY)
 
 
+@pytest.fixture(scope="module")
+def detect(default_pipeline):
+    """`detect(text)` -> [(value, entity type)] of the default policy's findings in one plain-text record."""
+    from prepkit.records import Record, Segment
+
+    def run(text: str) -> list[tuple[str, str]]:
+        [findings] = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])
+        return [(text[f.start:f.end], f.entity_type) for f in findings]
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory: pytest.TempPathFactory):
     """`prepkit run` on samples/ with the default policy, once per session."""

@@ -10,15 +10,6 @@ from prepkit.records import Finding, Record, Segment
 from prepkit.transform.engine import propagate
 
 
-@pytest.fixture(scope="module")
-def detect(default_pipeline):
-    def run(text: str) -> list[tuple[str, str]]:
-        [findings] = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])
-        return [(text[f.start:f.end], f.entity_type) for f in findings]
-
-    return run
-
-
 @pytest.mark.parametrize("text,words", [
     ("How do I change my password? Go to Settings > Security and click Change to update it.",
      ["change", "Change", "Settings", "Security"]),

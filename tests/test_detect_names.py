@@ -8,16 +8,6 @@ import pytest
 
 from prepkit.detect.calibrate import evidence
 from prepkit.detect.lexicon import common_words, proper_words
-from prepkit.records import Record, Segment
-
-
-@pytest.fixture(scope="module")
-def detect(default_pipeline):
-    def run(text: str) -> list[tuple[str, str]]:
-        [findings] = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])
-        return [(text[f.start:f.end], f.entity_type) for f in findings]
-
-    return run
 
 
 def test_frequent_words_written_capitalized_are_not_common_words() -> None:
