@@ -72,18 +72,11 @@ def _prepkit(d: Path, shape: str, policy: str) -> dict[str, Any]:
     s = json.loads((out / "summary.json").read_text())
     row = {"seconds": round(m.seconds, 2), "cpu_seconds": round(m.cpu_seconds, 2),
            "peak_rss_mb": round(m.peak_rss_mb), "records": s["records_in"], "chars": s["chars"],
-           "workers": _workers_used(out), "routes": {k: v for k, v in s["routes"].items() if v},
+           "workers": s["engine"]["workers"],  # what ran (auto may stay at one)
+           "routes": {k: v for k, v in s["routes"].items() if v},
            "load_avg": round(os.getloadavg()[0], 2)}
     shutil.rmtree(out, ignore_errors=True)
     return row
-
-
-def _workers_used(out: Path) -> Any:
-    for line in (out / "audit.jsonl").open(encoding="utf-8"):
-        e = json.loads(line)
-        if e.get("event") == "run_start":
-            return e.get("workers")
-    return None
 
 
 def main() -> None:
