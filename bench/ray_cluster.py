@@ -31,19 +31,67 @@ from typing import Any
 RAY = str(Path(sys.executable).with_name("ray"))
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
+    """A free port, never one this process handed out before (the kernel may offer a just-closed port again)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for port-0 binds; Ray's own "random" ports and free_port() come from it."""
+    try:
+        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_WORKER_SPAN = 200
+_taken_ranges: list[range] = []
+
+
+def _worker_range() -> range:
+    """200 consecutive free ports *below* the ephemeral range, apart from every range handed out before.
+
+    Ray needs a range for worker ports. A range inside the ephemeral range can hold a port the kernel has
+    already given to another component of the same node (Ray refuses to start: "worker_ports is trying to use a
+    port number ... used by other components"), so it is taken from below it, where port-0 binds never land.
+    """
+    eph_lo, _ = _ephemeral_range()
+    top = max(eph_lo - _WORKER_SPAN, 10000 + _WORKER_SPAN)
+    for _ in range(200):
+        base = secrets.randbelow(top - 10000) + 10000
+        cand = range(base, base + _WORKER_SPAN)
+        if any(cand.start < r.stop and r.start < cand.stop for r in _taken_ranges):
+            continue
+        if all(_bindable(p) for p in cand[:: _WORKER_SPAN // 10]):
+            _taken_ranges.append(cand)
+            return cand
+    raise RuntimeError("no free range of 200 ports for Ray workers below the ephemeral range")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _ports() -> list[str]:
     """Every port a node listens on, chosen free: two nodes on one machine must not share any."""
-    lo = free_port()
-    # worker ports: a small private range next to a free port (Ray needs a range, not one port)
-    base = 20000 + (lo * 7919) % 30000
+    workers = _worker_range()
     return ["--node-manager-port", str(free_port()), "--object-manager-port", str(free_port()),
-            "--min-worker-port", str(base), "--max-worker-port", str(base + 199),
+            "--min-worker-port", str(workers.start), "--max-worker-port", str(workers.stop - 1),
             "--dashboard-agent-listen-port", str(free_port()), "--dashboard-agent-grpc-port", str(free_port()),
             "--runtime-env-agent-port", str(free_port()), "--metrics-export-port", str(free_port())]
 
