@@ -312,8 +312,8 @@ def evaluate(docs: Sequence[GoldDoc], detect: Detect, worst: int = 10, dataset: 
 
 def policy_detector(policy: Any, spacy_model: str | None = None) -> Detect:
     """Detection exactly as a run would do it: the policy's analyzer, entities, thresholds and allow list."""
+    from prepkit.detect import Detector
     from prepkit.detect.corpus import for_policy
-    from prepkit.detect.engine import Detector
     from prepkit.records import Record, Segment
 
     detector = Detector(policy, spacy_model)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from prepkit.nlp_stack import import_nlp_stack
 from prepkit.policy.catalog import register_check
 from prepkit.policy.load import LoadedPolicy, did_you_mean
 from prepkit.policy.model import Policy
@@ -28,6 +29,7 @@ ANY_ENTITY = "ANY"  # routing entity_count_at_least: findings of any type
 
 @lru_cache(maxsize=8)
 def _presidio_instances(language: str) -> tuple[Any, ...]:
+    import_nlp_stack()
     from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
     registry = RecognizerRegistry(supported_languages=[language])
@@ -37,6 +39,7 @@ def _presidio_instances(language: str) -> tuple[Any, ...]:
 
 @lru_cache(maxsize=8)
 def _builtin_instances(language: str) -> tuple[Any, ...]:
+    import_nlp_stack()
     from prepkit.detect.recognizers import builtin_recognizers as make
 
     return tuple(make(language))
@@ -110,6 +113,7 @@ def with_context(score: float, has_context: bool) -> float:
 
 def _max_score(r: Any) -> float:
     """The highest score a recognizer instance can give; 1.0 when it cannot be told (checksums, custom code)."""
+    import_nlp_stack()
     from presidio_analyzer import PatternRecognizer
 
     if getattr(r, "ner_strength", None) is not None:  # spaCy NER: one fixed score, no context words
@@ -158,6 +162,7 @@ def builtin_descriptions() -> dict[str, str]:
 
 
 def _live_descriptions() -> dict[str, str]:
+    import_nlp_stack()
     from prepkit.detect.recognizers import BUILTIN_ENTITIES
 
     return dict(BUILTIN_ENTITIES)

@@ -164,6 +164,11 @@ def test_cli_detects_without_importing_torch(tmp_path: Path) -> None:
     found = {f["entity_type"] for f in json.loads(out.stdout)["findings"]}
     assert {"PERSON", "PHONE_NUMBER"} <= found
     assert "torch imported: False" in out.stderr
+    # A run, with corpus recall, routing and the store: the driver detects without torch too.
+    ran = _cli_process(["run", "-p", str(DEFAULT), "-i", str(src), "--out", str(tmp_path / "out"), "--quiet"])
+    assert ran.returncode in (0, 1), ran.stderr
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["records_in"] == 1
+    assert "torch imported: False" in ran.stderr
     # A library user's process keeps Presidio's imports as they are (it may run torch models in spaCy).
     lib = subprocess.run([sys.executable, "-c", "import sys, prepkit.detect.engine; print('torch' in sys.modules)"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120,

@@ -119,6 +119,10 @@ class _RayActor:
     def __init__(self, spec: WorkerSpec, probe: CacheProbe | None) -> None:
         import ray
 
+        from prepkit.nlp_stack import defer_torch_in_this_process
+
+        # a Ray worker process serves this actor alone: spaCy/Presidio load without torch, as in a CLI worker
+        defer_torch_in_this_process()
         self.processor = BatchProcessor(spec)
         self.probe = probe
         self.node = ray.get_runtime_context().get_node_id()
