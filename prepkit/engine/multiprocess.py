@@ -35,7 +35,8 @@ class MultiprocessEngine:
         # forkserver: workers never inherit the driver's threads or open files; each loads the models itself.
         ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
         if ctx.get_start_method() == "forkserver":
-            # the fork server imports spaCy/Presidio once and every worker inherits them: seconds per worker
+            # the fork server imports prepkit's own modules once and every worker inherits them; spaCy and Presidio
+            # each worker imports when its pipeline is built (without torch: prepkit.nlp_stack), as the driver does
             ctx.set_forkserver_preload(["prepkit.pipeline", "prepkit.engine.multiprocess"])
         self.workers = workers
         self.pool: Any = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
