@@ -116,3 +116,28 @@ def test_turning_it_off_or_narrowing_it_is_a_weakening_a_policy_diff_shows(tmp_p
                     if c.subject == "corpus_recall"]
     assert [c.weakens for c in changed] == [True, True]
     assert "now off" in changed[0].sentence and "[PERSON]" in changed[1].sentence
+
+
+def test_overlapping_mentions_take_the_longest_and_a_same_start_finding_masks_only_when_longer() -> None:
+    corpus = CorpusRecall(key=b"k" * 32)
+    corpus.learn(["Ada Lovelace King", "Ada Lovelace"],
+                 [Finding(0, 0, 17, "PERSON", 0.9, "x"), Finding(1, 0, 12, "PERSON", 0.9, "x")])
+    text = "Ada Lovelace King met Ada Lovelace. Ada Lovelace King again."
+    # the first mention is found whole (its shorter reading "Ada Lovelace" overlaps it and is not added);
+    # the second is detected as a same-start but longer place, which masks it; the third is detected as exactly
+    # its own span, so nothing is added there either
+    place = Finding(0, 22, 35, "LOCATION", 0.6, "x")
+    own = Finding(0, 36, 53, "PERSON", 0.9, "x")
+    assert [(f.start, f.end) for f in corpus.match([text], [place, own])] == [(0, 17)]
+    # a same-start finding of the same length does not mask the name (it is the name, typed otherwise)
+    same = Finding(0, 22, 34, "LOCATION", 0.6, "x")
+    assert [(f.start, f.end) for f in corpus.match([text], [same, own])] == [(0, 17), (22, 34)]
+
+
+def test_a_long_record_is_matched_in_one_pass_over_its_words() -> None:
+    corpus = CorpusRecall(key=b"k" * 32)
+    corpus.learn(["Oluwaseun Adeyemi"], [Finding(0, 0, 17, "PERSON", 0.9, "x")])
+    text = "Filler words of a very long record, and then Oluwaseun Adeyemi wrote. " * 40_000  # 2.8M characters
+    findings = [Finding(0, m, m + 17, "PERSON", 0.9, "x") for m in range(45, len(text), 140)]  # every other one
+    extra = corpus.match([text], findings)
+    assert len(extra) == 20_000 and {text[f.start:f.end] for f in extra} == {"Oluwaseun Adeyemi"}

@@ -91,6 +91,15 @@ def test_missed_mentions_are_propagated_but_not_inside_words(tmp_path: Path) -> 
     assert Transformer(lp, KEY, propagate=False).transform(r, fs).texts[1].startswith("anna  berg")
 
 
+def test_a_number_is_propagated_whatever_its_groups(tmp_path: Path) -> None:
+    # the digits of a mention are gathered across up to six groups ("4 1 1 1 1 1 ..."), not only "4111 1111"
+    lp = policy(tmp_path, "  DEFAULT: {operator: replace}")
+    later = "cards 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1, 41 11 11 11 11 11 11 11 and 4111 1111 1111 1112."
+    r = rec("Card 4111-1111-1111-1111.", later)
+    out = Transformer(lp, KEY).transform(r, [Finding(0, 5, 24, "CREDIT_CARD", 1.0)])
+    assert out.texts[1] == "cards <CREDIT_CARD_1>, <CREDIT_CARD_1> and 4111 1111 1111 1112."
+
+
 def test_a_lone_title_or_relative_date_is_left_alone(tmp_path: Path) -> None:
     lp = policy(tmp_path, "  DEFAULT: {operator: synthesize}")
     r = rec("Miss Deborah Taylor called yesterday.")

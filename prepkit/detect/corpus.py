@@ -14,10 +14,13 @@ and never writes anywhere. It lives in the driver's memory only; nothing here ca
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import os
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -94,22 +97,32 @@ class CorpusRecall:
                                digest_size=_DIGEST_BYTES).digest()
 
     def _spans(self, text: str) -> Iterable[tuple[int, int, bytes]]:
-        """(start, end, digest) of every capitalised run of up to `_longest` words."""
-        toks = list(_TOKEN.finditer(text))
-        words = [t.group() for t in toks]
+        """(start, end, digest) of every capitalised run of up to `_longest` words. The tokens are read as a
+        stream with `_longest` of them in hand: a list of every token of a 20M-character record held
+        hundreds of megabytes."""
         longest = min(self._longest, MAX_WORDS)
-        for i in range(len(toks)):
-            w0 = words[i]
-            if not (w0[:1].isupper() or "@" in w0):
-                continue  # no value starts with a lower-case word (the cheap test, for most words)
-            for j in range(i, min(i + longest, len(toks))):
-                if j > i and not _GAP.fullmatch(text, toks[j - 1].end(), toks[j].start()):
-                    break
-                if not _capitalised(words[i:j + 1]):
-                    if words[j] in _PARTICLES:
-                        continue  # a particle may still be followed by a capitalised word
-                    break
-                yield toks[i].start(), toks[j].end(), self._digest(" ".join(_word(w) for w in words[i:j + 1]))
+        tokens = _TOKEN.finditer(text)
+        ahead: deque[tuple[int, int, str]] = deque()  # (start, end, word) from the current token on
+        while True:
+            while len(ahead) < longest and (m := next(tokens, None)) is not None:
+                ahead.append((m.start(), m.end(), m.group()))
+            if not ahead:
+                return
+            start, _, w0 = ahead[0]
+            if w0[:1].isupper() or "@" in w0:  # no value starts with a lower-case word (the cheap test)
+                words: list[str] = []
+                prev_end = -1
+                for s, e, w in ahead:
+                    if words and not _GAP.fullmatch(text, prev_end, s):
+                        break
+                    words.append(w)
+                    prev_end = e
+                    if not _capitalised(words):
+                        if w in _PARTICLES:
+                            continue  # a particle may still be followed by a capitalised word
+                        break
+                    yield start, e, self._digest(" ".join(_word(x) for x in words))
+            ahead.popleft()
 
     def learn(self, texts: Sequence[str], findings: Sequence[Finding]) -> int:
         """Add the values of one record's kept findings; returns how many were new to the run."""
@@ -142,17 +155,45 @@ class CorpusRecall:
             return []
         out: list[Finding] = []
         for si, text in enumerate(texts):
-            taken = [(f.start, f.end) for f in findings if f.segment == si and f.entity_type in self.entity_types]
-            # inside a longer value of any type ("Charles" in the address "0925 Charles Summit"): masked with it
-            within = [(f.start, f.end) for f in findings if f.segment == si]
+            own = [f for f in findings if f.segment == si]
+            # taken: the findings of recall's types; within: a longer value of any type ("Charles" in the
+            # address "0925 Charles Summit") masks what lies inside it
+            taken = _Spans((f.start, f.end) for f in own if f.entity_type in self.entity_types)
+            within = _Spans((f.start, f.end) for f in own)
             hits = [(s, e, d) for s, e, d in self._spans(text) if d in self._values]
+            added_reach = -1  # furthest end of the mentions added so far (they come in order of start)
             for s, e, d in sorted(hits, key=lambda x: (x[0], -(x[1] - x[0]))):
-                if any(s < te and ts < e for ts, te in taken) or \
-                        any(ts <= s and e <= te and te - ts > e - s for ts, te in within):
+                if added_reach > s or taken.overlaps(s, e) or within.holds_longer(s, e):
                     continue
                 out.append(Finding(si, s, e, self._values[d], 1.0, DETECTOR))
-                taken.append((s, e))
+                added_reach = max(added_reach, e)
         return out
+
+
+class _Spans:
+    """Findings' (start, end) for two questions asked once per candidate mention, by bisection: a long record
+    has thousands of findings and thousands of candidates, and testing every pair was quadratic."""
+
+    __slots__ = ("_starts", "_reach", "_longest_at")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        self._reach = list(itertools.accumulate((e for _, e in ordered), max))  # furthest end of the first k+1
+        self._longest_at: dict[int, int] = {}  # start -> furthest end of the spans that start there
+        for s, e in ordered:
+            self._longest_at[s] = max(self._longest_at.get(s, e), e)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Does [start, end) overlap a span?"""
+        i = bisect.bisect_left(self._starts, end)
+        return i > 0 and self._reach[i - 1] > start
+
+    def holds_longer(self, start: int, end: int) -> bool:
+        """Is [start, end) inside a longer span? (One that starts before it and reaches its end, or starts with
+        it and reaches past its end.)"""
+        i = bisect.bisect_left(self._starts, start)
+        return (i > 0 and self._reach[i - 1] >= end) or self._longest_at.get(start, end) > end
 
 
 def for_policy(policy: Policy) -> CorpusRecall | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import deque
 from typing import Any
 
 from prepkit.entities import DIGIT_TYPES
@@ -81,15 +83,24 @@ class _SegmentIndex:
         """First six digits of the digits from each digit group on (separators skipped) -> group starts."""
         if self._digits is None:
             self._digits = {}
-            groups = list(_DIGITS.finditer(self.text))
-            for i, m in enumerate(groups):
-                key = m.group()
-                j = i + 1
-                while len(key) < _MIN_PROPAGATE_DIGITS and j < len(groups) and groups[j].start() - groups[j - 1].end() <= 2:
-                    key += groups[j].group()
-                    j += 1
+            # the groups are read as a stream with the next few in hand (a group holds at least one digit, so
+            # six groups make a key): a list of every digit group of a long record held tens of megabytes
+            groups = _DIGITS.finditer(self.text)
+            ahead: deque[tuple[int, int, str]] = deque()  # (start, end, digits) from the current group on
+            while True:
+                while len(ahead) < _MIN_PROPAGATE_DIGITS and (m := next(groups, None)) is not None:
+                    ahead.append((m.start(), m.end(), m.group()))
+                if not ahead:
+                    break
+                start, prev_end, key = ahead[0]
+                for s, e, digits in itertools.islice(ahead, 1, None):
+                    if len(key) >= _MIN_PROPAGATE_DIGITS or s - prev_end > 2:
+                        break
+                    key += digits
+                    prev_end = e
                 if key[:_MIN_PROPAGATE_DIGITS] in self._digit_probes:
-                    self._digits.setdefault(key[:_MIN_PROPAGATE_DIGITS], []).append(m.start())
+                    self._digits.setdefault(key[:_MIN_PROPAGATE_DIGITS], []).append(start)
+                ahead.popleft()
         return self._digits
 
     def free(self, s: int, e: int) -> bool:

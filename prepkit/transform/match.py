@@ -114,7 +114,7 @@ class Haystack:
         if len(self.text) > _INDEX_FROM:
             # every word of the needle must be a word of the text before a full search is worth it
             if self._words is None:
-                self._words = set(_WORD.findall(self.text))
+                self._words = {m.group() for m in _WORD.finditer(self.text)}  # no list of every word first
             if not all(w in self._words for w in _WORD.findall(needle)):
                 return False
         if needle not in self.text:
