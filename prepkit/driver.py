@@ -120,34 +120,15 @@ class Driver:
         by the engine (in batches, in input order). The engine's feed looks ahead of what is written; it keeps
         only indices and findings per batch in flight, and the items are read again from the spill as they are
         written, so memory stays bounded however far it runs ahead."""
-        assert self.recall is not None
-        recall = self.recall
         pending: deque[tuple[int, set[int], dict[int, list[Finding]]]] = deque()
 
         def redo() -> Iterator[list[Redo]]:
             ahead = spill.read()
-            while group := list(islice(ahead, self.batch_size)):
-                t0 = time.perf_counter()
-                work: list[Redo] = []
-                sent: set[int] = set()
-                found: dict[int, list[Finding]] = {}  # scan: the findings to add, nothing to finish
-                for i, item in enumerate(group):
-                    if not isinstance(item, Result) or item.error is not None:
-                        continue  # rejected, or failed closed (quarantined whatever it holds)
-                    extra = recall.match([s.text for s in item.record.segments], item.findings)
-                    if not extra:
-                        continue
-                    self.rechecked += 1
-                    self.added += len(extra)
-                    if self.detect_only:
-                        found[i] = extra
-                    else:
-                        work.append(Redo(item.record, _ordered(item.findings + extra)))
-                        sent.add(i)
-                if self.stats is not None:
-                    self.stats.step("corpus_match", time.perf_counter() - t0,
-                                    sum(isinstance(x, Result) for x in group))
-                pending.append((len(group), sent, found))
+            while True:
+                n, work, sent, found = self._match_batch(ahead)
+                if n == 0:
+                    return
+                pending.append((n, sent, found))
                 yield work
 
         items = spill.read()
@@ -166,6 +147,37 @@ class Driver:
                         ("corpus_recheck", sum(s for _, s in new.timings)),))
                 else:
                     yield item
+
+    def _match_batch(self, ahead: Iterator[Result | Rejected]
+                     ) -> tuple[int, list[Redo], set[int], dict[int, list[Finding]]]:
+        """The next `batch_size` items matched against the dictionary: how many were read, the Redos to finish
+        again, their indices, and (scan) the findings to add. The items themselves do not outlive this call: held
+        while the engine works on the batch they were a second copy of every output in flight (the writer's
+        reader holds the other), and a 20M-character record's output is hundreds of megabytes."""
+        assert self.recall is not None
+        t0 = time.perf_counter()
+        n = results = 0
+        work: list[Redo] = []
+        sent: set[int] = set()
+        found: dict[int, list[Finding]] = {}  # scan: the findings to add, nothing to finish
+        for i, item in enumerate(islice(ahead, self.batch_size)):
+            n += 1
+            results += isinstance(item, Result)
+            if not isinstance(item, Result) or item.error is not None:
+                continue  # rejected, or failed closed (quarantined whatever it holds)
+            extra = self.recall.match([s.text for s in item.record.segments], item.findings)
+            if not extra:
+                continue
+            self.rechecked += 1
+            self.added += len(extra)
+            if self.detect_only:
+                found[i] = extra
+            else:
+                work.append(Redo(item.record, _ordered(item.findings + extra)))
+                sent.add(i)
+        if self.stats is not None and n:
+            self.stats.step("corpus_match", time.perf_counter() - t0, results)
+        return n, work, sent, found
 
     def _computed(self, items: Iterable[Item]) -> Iterator[Result | Rejected]:
         """Every item in input order: a Result from the engine or the cache (decision not yet finalized), or

@@ -14,7 +14,7 @@ import hmac
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -82,9 +82,15 @@ class KeyRing:
     master: bytes
     source: str  # where the key came from, for messages ("PREPKIT_KEY_FILE=/path"); never the key
     key_id: str  # public fingerprint, safe to record
+    # derived keys by (purpose, length): a subject hash per detected value derived its key every time (HKDF)
+    _derived: dict[tuple[str, int], bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def derive(self, purpose: str, length: int = 32) -> bytes:
-        return HKDF(hashes.SHA256(), length, salt=b"prepkit-v1", info=purpose.encode()).derive(self.master)
+        key = self._derived.get((purpose, length))
+        if key is None:
+            key = self._derived[(purpose, length)] = HKDF(
+                hashes.SHA256(), length, salt=b"prepkit-v1", info=purpose.encode()).derive(self.master)
+        return key
 
     def hmac(self, purpose: str, data: bytes) -> bytes:
         return hmac.new(self.derive(purpose), data, hashlib.sha256).digest()

@@ -168,3 +168,14 @@ def test_generated_keys_and_base64_keys_are_accepted(tmp_path: Path) -> None:
         kf2 = tmp_path / "b.key"
         kf2.write_text(text + "\n")
         assert KeyRing.from_file(kf2).master == raw
+
+
+def test_derived_keys_are_hkdf_of_the_master_per_purpose_and_length() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    ring = KeyRing.from_bytes(bytes(range(32)))
+    for purpose, length in [("subject", 32), ("subject", 16), ("surrogate", 32), ("subject", 32)]:
+        expect = HKDF(hashes.SHA256(), length, salt=b"prepkit-v1", info=purpose.encode()).derive(ring.master)
+        assert ring.derive(purpose, length) == expect  # the same whether derived now or remembered
+    assert "_derived" not in repr(ring) and bytes(range(32)).hex() not in repr(ring)
