@@ -33,3 +33,30 @@ def test_a_changed_byte_is_refused(tmp_path) -> None:
     with pytest.raises(InvalidTag):
         list(spill.read())
     spill.close()
+
+
+def test_a_large_item_goes_in_chunks_and_a_cut_or_relabelled_chunk_is_refused(tmp_path) -> None:
+    from prepkit import spill as spill_mod
+
+    big = {"text": os.urandom(3 * spill_mod._CHUNK).hex(), "n": 7}  # 6M characters, ~3 MB compressed
+    spill = Spill(tmp_path)
+    spill.write("before")
+    spill.write(big)
+    spill.write("after")
+    ahead, behind = spill.read(), spill.read()
+    assert next(ahead) == "before" and next(ahead) == big  # the two readers interleave chunk by chunk
+    assert list(behind) == ["before", big, "after"] and list(ahead) == ["after"]
+    spill._f.flush()
+    fd = spill._f.fileno()
+    first = 8 + 1 + int.from_bytes(os.pread(fd, 8, 0), "big")  # the one chunk of "before"
+    n = int.from_bytes(os.pread(fd, 8, first), "big")
+    assert n > spill_mod._CHUNK and spill.bytes > 3 * spill_mod._CHUNK  # the big item's first chunk is full
+    assert os.pread(fd, 1, first + 8) == b"\x00"  # ... and says more follow
+    os.pwrite(fd, b"\x01", first + 8)  # claim the item ends after its first chunk
+    with pytest.raises(InvalidTag):
+        list(spill.read())
+    os.pwrite(fd, b"\x00", first + 8)
+    os.truncate(fd, first + 8 + 1 + n)  # the file cut after that chunk
+    with pytest.raises(OSError, match="truncated"):
+        list(spill.read())
+    spill.close()
