@@ -28,12 +28,13 @@ _SALUTATIONS = {"hi", "hello", "hey", "dear", "greetings", "thanks", "thank", "c
                 "morning", "afternoon", "evening", "welcome", "congratulations", "congrats"}
 
 
-def _name_like(tok: Any) -> bool:
-    """A capitalized proper noun that is not an abbreviation ("ZIP"), a label ("Phone:"), a greeting or a URL."""
+def _name_like(tok: Any, text: str) -> bool:
+    """A capitalized proper noun that is not an abbreviation ("ZIP"), a label ("Phone:"), a greeting or a URL.
+    `text` is the document's text (`doc.text` joins every token again on each read: quadratic in a loop)."""
     t = tok.text
     if tok.pos_ != "PROPN" or not t[:1].isupper() or tok.like_url or tok.like_email or tok.lower_ in _SALUTATIONS:
         return False
-    if t.isupper() and len(t) <= 3 or t.endswith(".") or _HONORIFIC_WORD.match(t) or _no_name_word(tok):
+    if t.isupper() and len(t) <= 3 or t.endswith(".") or _HONORIFIC_WORD.match(t) or _no_name_word(tok, text):
         return False
     nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
     return nxt != ":" or t.lower() not in _FIELD_LABELS
@@ -53,9 +54,9 @@ _INNER_CAPITAL = re.compile(r"[a-z][A-Z]|^[A-Z]{2,}s$")
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|O’|D'|D’|De|Di|Da|Du|La|Le|Van|Von|St)[A-Z][a-z]+(?:-[A-Z][a-z]+)*$")
 
 
-def _no_name_word(tok: Any) -> bool:
-    """A capitalized token that is no word of a name (see the classes above)."""
-    return no_name_word(tok.doc.text, tok.idx, tok.idx + len(tok.text))
+def _no_name_word(tok: Any, text: str) -> bool:
+    """A capitalized token of the document whose text is `text` that is no word of a name (see the classes above)."""
+    return no_name_word(text, tok.idx, tok.idx + len(tok.text))
 
 
 def no_name_word(text: str, start: int, end: int) -> bool:
@@ -96,13 +97,13 @@ _FIELD_LABELS = {"name", "address", "phone", "email", "e-mail", "date", "website
 _BOUNDARY = {".", "!", "?", ":", ";", '"', "“", "”", ">", "…", "-", "*", "•", "(", ")", "[", "]", "|"}
 
 
-def _title_like(tok: Any) -> bool:
+def _title_like(tok: Any, text: str) -> bool:
     """Orthography alone: capitalized, not all capitals, not a stop word, label, URL or honorific."""
     t = tok.text
     if not t[:1].isupper() or t.isupper() or tok.is_stop or tok.like_url or tok.like_email \
             or tok.lower_ in _SALUTATIONS:
         return False
-    if not any(c.isalpha() for c in t) or t.endswith(".") or _HONORIFIC_WORD.match(t) or _no_name_word(tok):
+    if not any(c.isalpha() for c in t) or t.endswith(".") or _HONORIFIC_WORD.match(t) or _no_name_word(tok, text):
         return False
     nxt = tok.nbor(1).text if tok.i + 1 < len(tok.doc) else ""
     return nxt != ":" or t.lower() not in _FIELD_LABELS
@@ -135,9 +136,8 @@ def _common_tag(tok: Any) -> bool:
 _MD_HEADING = re.compile(r"#{1,6} ")
 
 
-def _in_heading(doc: Any, i: int) -> bool:
-    """Is token i on a Markdown heading line ("# Incident runbook")?"""
-    text = doc.text
+def _in_heading(doc: Any, text: str, i: int) -> bool:
+    """Is token i of `doc`, whose text is `text`, on a Markdown heading line ("# Incident runbook")?"""
     line_start = text.rfind("\n", 0, doc[i].idx) + 1
     # "# Title" on its own line above more text; a one-line post opening with "# tag" (tokenized hashtags) is not
     return _MD_HEADING.match(text, line_start) is not None and text.find("\n", doc[i].idx) != -1
@@ -221,7 +221,13 @@ class ProperNounRecognizer(LocalRecognizer):
             return []
         headline = _headline_case(doc)
         tagged = doc.has_annotation("TAG")
-        name_like = (lambda t: _name_like(t) or _title_like(t)) if tagged else _title_like
+        dtext = doc.text  # read once: each read of doc.text joins all its tokens again
+        if tagged:
+            def name_like(t: Any) -> bool:
+                return _name_like(t, dtext) or _title_like(t, dtext)
+        else:
+            def name_like(t: Any) -> bool:
+                return _title_like(t, dtext)
         covered: set[int] = set()
         for ent in doc.ents:  # labels Presidio ignores (WORK_OF_ART, PRODUCT, CARDINAL...) hide nothing
             if ent.label_ in _NER_LABELS_USED:
@@ -242,12 +248,12 @@ class ProperNounRecognizer(LocalRecognizer):
                 else:
                     break
             speaker = j < n and doc[j].text == ":"  # "Alice: ..." in a transcript (form labels are already out)
-            if j == i + 1 and not speaker and (headline or not (tagged and _name_like(tok)) and _sentence_start(
+            if j == i + 1 and not speaker and (headline or not (tagged and _name_like(tok, dtext)) and _sentence_start(
                     doc, i) and (_common_tag(tok) and not _possessive_after(doc, j)
                                  or not _possessive_or_verb_after(doc, j))):
                 i = j
                 continue
-            if _in_heading(doc, i):
+            if _in_heading(doc, dtext, i):
                 i = j  # a Markdown heading is title case by convention: its capitals name no one
                 continue
             evidence = _evidence(doc, i, j, speaker)
