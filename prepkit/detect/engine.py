@@ -82,6 +82,19 @@ def slim_pipeline(nlp: Any, needs_tags: bool) -> Any:
     return nlp
 
 
+def entity_independent(nlp: Any) -> list[str]:
+    """The enabled components whose output the entities do not depend on: the tagger, the lemma/POS step, and a
+    shared embedding layer none of the remaining components listens to (en_core_web_sm's NER embeds tokens
+    itself). Components of other kinds stay: any of them may set or read entities."""
+    off = [n for n in nlp.pipe_names if n in ("tagger", "morphologizer", _LEMMA_POS)]
+    for name in ("tok2vec", "transformer"):
+        if name in nlp.pipe_names:
+            listeners = getattr(nlp.get_pipe(name), "listening_components", [])
+            if not any(c in nlp.pipe_names and c not in off for c in listeners):
+                off.append(name)
+    return off
+
+
 class _OfflineSpacyEngine(SpacyNlpEngine):
     """Presidio's engine, but a missing model is an error, never a download, and unused components are off."""
 
@@ -320,8 +333,11 @@ class Detector:
         if not copies or not ner:
             return {}
         out: dict[int, list[RecognizerResult]] = {}
-        batch = self.analyzer.nlp_engine.process_batch(list(copies.values()), self.language,
-                                                       batch_size=self.batch_size)
+        nlp = self.analyzer.nlp_engine.nlp[self.language]  # type: ignore[attr-defined]
+        # only the entities of a copy are read: the tagger and the lemma/POS step are not run on it
+        with nlp.select_pipes(disable=entity_independent(nlp)):
+            batch = list(self.analyzer.nlp_engine.process_batch(list(copies.values()), self.language,
+                                                                batch_size=self.batch_size))
         for i, (_, arts) in zip(copies, batch, strict=True):
             out[i] = [r for rec in ner for r in rec.analyze(texts[i], self.entities, arts) or []
                       if r.entity_type in _RECASED_TYPES]
