@@ -21,6 +21,9 @@ ADVERSARIAL = [
     "abc8005001234 and 8005001234def, $4255551234, 4255551234%, (425) 882-8080), [425] 882-8080",
     "tel:+1-425-882-8080;phone-context=example.com and 425 882 8080 / 81 and +41 79 123 45 67 / 68",
     "１２３-４５６-７８９０ and ٠١٢٣٤٥٦٧٨٩ and 425\u00a0882\u00a08080 and 4 2 5 8 8 2 8 0 8 0",
+    # digits of other scripts only (no ASCII digit: the no-digit shortcut must still scan these), and no digit at all
+    "+٩٧٢ ٣-١٢٣-٤٥٦٧", "call ４２５-８８２-８０８０ today", "(٤٢٥) ٨٨٢-٨٠٨٠",
+    "call me at four two five, eight eight two, eighty eighty (or +one)", "",
 ]
 
 
@@ -59,3 +62,10 @@ def test_only_presidios_class_is_replaced() -> None:
         pass
 
     assert not phones.share_phone_work(Custom())
+
+
+def test_digits_of_any_script_are_scanned_and_digitless_text_is_not() -> None:
+    rec = PhoneRecognizer()
+    assert phones.share_phone_work(rec)
+    assert _found(rec, "call ４２５-８８２-８０８０ today")  # no ASCII digit, still a phone number
+    assert not phones._ANY_DIGIT.search("call me at four two five (or +one)")
