@@ -216,7 +216,7 @@ class Detector:
     """Finds PII in records. Build once per worker process: model loading takes seconds."""
 
     def __init__(self, policy: Policy, spacy_model: str | None = None, *, window: int = 100_000,
-                 overlap: int = 400, batch_size: int = 32, calibrated: bool = True) -> None:
+                 overlap: int = 400, batch_size: int = 256, calibrated: bool = True) -> None:
         self.policy = policy
         self.calibrated = calibrated  # False only to measure the raw scores (bench/calibrate.py)
         self._one_blas_thread = _OneBlasThread()
