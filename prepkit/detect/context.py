@@ -30,6 +30,8 @@ class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
         super().__init__(*args, **kwargs)
         self._doc: Any = None  # the document the cached ends belong to (kept referenced so its id stays unique)
         self._ends: list[int] = []
+        self._kw_owner: Any = None  # the artifacts the keyword set belongs to (referenced, so its id stays unique)
+        self._kw: frozenset[str] = frozenset()
 
     def _find_index_of_match_token(  # type: ignore[override]
         self, word: str, start: int, tokens: Any, tokens_indices: list[int]
@@ -42,6 +44,20 @@ class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
             raise ValueError("Did not find word '" + word + "' in the list of tokens although it is expected to "
                              "be found")
         return i
+
+    def _extract_surrounding_words(self, nlp_artifacts: Any, word: str, start: int) -> list[str]:
+        """Presidio's, with the document's keywords looked up in a set (Presidio tests membership in the list of
+        all of them: on a 100k-character window, thousands of comparisons per word it looks at)."""
+        if not nlp_artifacts.tokens:
+            return [""]
+        if nlp_artifacts is not self._kw_owner:
+            self._kw_owner = nlp_artifacts
+            self._kw = frozenset(nlp_artifacts.keywords)
+        index = self._find_index_of_match_token(word, start, nlp_artifacts.tokens, nlp_artifacts.tokens_indices)
+        kw: Any = self._kw  # Presidio types it a list; it only tests membership
+        words = self._add_n_words_backward(index, self.context_prefix_count, nlp_artifacts.lemmas, kw)
+        words.extend(self._add_n_words_forward(index, self.context_suffix_count, nlp_artifacts.lemmas, kw))
+        return list(set(words))
 
     def enhance_using_context(
         self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: Any, recognizers: list[Any],
