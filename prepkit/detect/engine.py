@@ -13,11 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy
 import spacy
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
+from spacy.attrs import LEMMA, LOWER, POS, TAG
+from spacy.parts_of_speech import IDS as POS_IDS
 from threadpoolctl import ThreadpoolController
 
 from prepkit.detect.calibrate import calibrate
@@ -48,13 +51,27 @@ _LEMMA_POS = "prepkit_lemma_pos"
 
 @spacy.Language.factory(_LEMMA_POS, default_config={"tag_map": {}})
 def _make_lemma_pos(nlp: Any, name: str, tag_map: dict[str, str]) -> Callable[[Any], Any]:
+    strings = nlp.vocab.strings
+    pos_of_tag: dict[int, int] = {}  # tag hash -> POS id, filled as tags are met
+
+    def pos_id(tag: int) -> int:
+        if tag not in pos_of_tag:
+            pos_of_tag[tag] = POS_IDS[tag_map.get(strings[tag] if tag else "", "X")]
+        return pos_of_tag[tag]
+
     def lemma_pos(doc: Any) -> Any:
-        # lower-cased text for lemmas: Presidio matches context words as substrings ("phone" in "phones")
+        # lower-cased text for lemmas: Presidio matches context words as substrings ("phone" in "phones").
+        # Whole-document arrays, not one attribute write per token (a Python loop over every token).
+        if not len(doc):
+            return doc
         tagged = bool(tag_map) and doc.has_annotation("TAG")
-        for token in doc:
-            token.lemma_ = token.lower_
-            if tagged:
-                token.pos_ = tag_map.get(token.tag_, "X")
+        cols = doc.to_array([LOWER, TAG] if tagged else [LOWER]).reshape(len(doc), -1)
+        if tagged:
+            tags, where = numpy.unique(cols[:, 1], return_inverse=True)
+            pos = numpy.array([pos_id(int(t)) for t in tags], dtype=numpy.uint64)[where.reshape(-1)]
+            doc.from_array([LEMMA, POS], numpy.stack([cols[:, 0], pos], axis=1))
+        else:
+            doc.from_array([LEMMA], cols[:, :1])
         return doc
 
     return lemma_pos
@@ -98,11 +115,32 @@ def entity_independent(nlp: Any) -> list[str]:
 class _OfflineSpacyEngine(SpacyNlpEngine):
     """Presidio's engine, but a missing model is an error, never a download, and unused components are off."""
 
+    _WORD_FLAGS_LIMIT = 200_000
+
     def load(self) -> None:
+        # Presidio asks, for every token of every text, whether its lemma is a stop word and whether it is
+        # punctuation (NlpArtifacts.keywords), each a vocabulary lookup that builds a Lexeme: answered once per word.
+        self._word_flags: dict[tuple[str, str], tuple[bool, bool]] = {}
         self.nlp: dict[str, Any] = {}  # type: ignore[assignment]  # Presidio declares it None until loaded
         for model in self.models:
             nlp = load_pipeline(model["model_name"], _UNUSED_COMPONENTS)
             self.nlp[model["lang_code"]] = use_numpy_matmul(slim_pipeline(nlp, getattr(self, "needs_tags", True)))
+
+    def _flags(self, word: str, language: str) -> tuple[bool, bool]:
+        key = (word, language)
+        flags = self._word_flags.get(key)
+        if flags is None:
+            if len(self._word_flags) >= self._WORD_FLAGS_LIMIT:
+                self._word_flags.clear()
+            lex = self.nlp[language].vocab[word]
+            flags = self._word_flags[key] = (bool(lex.is_stop), bool(lex.is_punct))
+        return flags
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        return self._flags(word, language)[0]
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return self._flags(word, language)[1]
 
 
 # thinc multiplies matrices with BLIS by default; numpy's OpenBLAS, one thread, ran en_core_web_sm's NER 1.4×
