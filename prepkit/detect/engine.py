@@ -166,8 +166,11 @@ def use_numpy_matmul(nlp: Any) -> Any:
 
 
 # Characters of text whose spaCy documents and Presidio artifacts are alive at once. A batch of 32 windows of a
-# long record (3.2M characters) held 5.4 GB at its peak; short records (tickets) never reach the bound.
-NER_GROUP_CHARS = 300_000
+# long record (3.2M characters) held 5.4 GB at its peak; at 300k characters one group still held about 1 GB above
+# the models (a process peaked at 1514 MB), at 100k 933 MB in less CPU, with the same findings (every text is
+# analysed on its own; the group only bounds how many are alive). A batch of short records (64 tickets, ~80k
+# characters) stays one group.
+NER_GROUP_CHARS = 100_000
 
 
 def _char_groups(texts: Sequence[str], budget: int) -> list[tuple[int, int]]:
