@@ -64,3 +64,21 @@ def test_policy_test_shows_what_the_run_does_with_a_duplicate(tmp_path: Path) ->
     report = dry_run(load_policy(DEFAULT_POLICY), [f])
     assert report.routes() == {"t1": "finetune", "t2": "drop"}
     assert report.results[1].decision.rule == "finetune-filter:exact_duplicate"
+
+
+def test_batches_close_at_a_character_budget_so_long_documents_spread_over_workers() -> None:
+    # 64 records of long documents in one batch left a core idle: a batch also closes at BATCH_CHARS characters.
+    from prepkit.driver import BATCH_CHARS, Driver
+    from prepkit.engine.local import LocalEngine
+    from prepkit.records import Rejected
+
+    long = [Record(f"d{i}", "s.jsonl", "text", [Segment("text", "x" * (BATCH_CHARS // 3 + 1))]) for i in range(10)]
+    short = [Record(f"s{i}", "s.jsonl", "text", [Segment("text", "short text")]) for i in range(130)]
+    bad = Rejected("s.jsonl", 3, "text", "not JSON")
+    driver = Driver(LocalEngine.__new__(LocalEngine), batch_size=64)
+    groups = list(driver._groups([*long[:2], bad, *long[2:], *short]))
+    # three long records reach the budget; the rejected item rides with its neighbours; short ones stop at 64
+    assert [len(g) for g in groups] == [4, 3, 3, 64, 64, 3]
+    assert sum(len(g) for g in groups) == len(long) + len(short) + 1
+    assert all(sum(r.char_count for r in g if isinstance(r, Record)) < BATCH_CHARS + BATCH_CHARS // 3 + 1
+               for g in groups)
