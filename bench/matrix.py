@@ -159,7 +159,10 @@ def write_report(res: dict[str, Any], path: Path) -> None:
         if not c.get("prepkit") and v:
             lines.append(f"| {c['shape']} | {c['mb']:g} | {c['corpus']['records']:,} | {v['chars']:,} | – | – | – "
                          f"| – | {vcpu} | – | – | – / {v.get('peak_rss_mb') or '–'} | {v.get('load_avg') or '–'} |")
-    path.write_text("\n".join(lines) + "\n")
+    # the hand-written notes under the table (from "## Notes" on) survive a regeneration
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index("\n## Notes"):] if "\n## Notes" in old else ""
+    path.write_text("\n".join(lines) + "\n" + notes)
 
 
 if __name__ == "__main__":
