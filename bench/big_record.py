@@ -18,14 +18,11 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from bench.measure import key_env, run_measured
 from bench.shapes import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,40 +56,11 @@ def write_input(path: Path, chars: int) -> None:
         fh.write(json.dumps({"id": f"big-{chars}", "text": big_text(chars)}, ensure_ascii=False) + "\n")
 
 
-def measure(cmd: list[str], env: dict[str, str], poll: float = 0.1) -> dict[str, Any]:
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Wall, CPU (own time of every process in the tree) and peak RSS (tree sum and per process)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    root = psutil.Process(proc.pid)
-    cpu: dict[int, float] = {}
-    own_peak: dict[int, int] = {}
-    names: dict[int, str] = {}
-    peak = 0
-    while proc.poll() is None:
-        total = 0
-        try:
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            procs = []
-        for p in procs:
-            try:
-                with p.oneshot():
-                    rss = p.memory_info().rss
-                    t = p.cpu_times()
-                total += rss
-                cpu[p.pid] = t.user + t.system
-                own_peak[p.pid] = max(own_peak.get(p.pid, 0), rss)
-                names.setdefault(p.pid, "driver" if p.pid == proc.pid else f"child{len(names)}")
-            except psutil.Error:
-                continue
-        peak = max(peak, total)
-        time.sleep(poll)
-    out, err = proc.communicate()
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"prepkit run exited {proc.returncode}:\n" + "\n".join(err.strip().splitlines()[-15:]))
-    return {"seconds": round(time.monotonic() - started, 1), "cpu_seconds": round(sum(cpu.values()), 1),
-            "peak_rss_mb": round(peak / 2**20),
-            "per_process_peak_mb": {names[k]: round(v / 2**20) for k, v in own_peak.items()}}
+    m = run_measured(cmd, env=env, ok_codes=(0, 1))
+    return {"seconds": round(m.seconds, 1), "cpu_seconds": round(m.cpu_seconds, 1),
+            "peak_rss_mb": round(m.peak_rss_mb), "per_process_peak_mb": m.per_process_peak_mb}
 
 
 def main() -> None:
@@ -101,14 +69,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep input and output folders")
     ap.add_argument("--label", default="", help="a note stored with each row (e.g. the commit measured)")
     args = ap.parse_args()
-    key = OUT / "bench.key"
-    if not key.exists():
-        from prepkit.keys import write_key_file
-
-        OUT.mkdir(parents=True, exist_ok=True)
-        write_key_file(key)
-    env = {**os.environ, "PREPKIT_KEY_FILE": str(key)}
-    env.pop("PREPKIT_KEY", None)
+    env = key_env(OUT)
     for m in args.mchars:
         chars = int(m * 1_000_000)
         d = OUT / "big_record" / f"{m:g}m"

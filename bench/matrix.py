@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import run_measured
+from bench.measure import key_env, run_measured
 from bench.run import _cpu_model
 from bench.shapes import SHAPES, write
 from prepkit.engine import cpu_count
@@ -58,14 +58,7 @@ def _vanilla(d: Path) -> dict[str, Any]:
 def _prepkit(d: Path, shape: str, policy: str) -> dict[str, Any]:
     out = OUT / "matrix-runs" / f"{d.name}-{policy}"
     shutil.rmtree(out, ignore_errors=True)
-    key = OUT / "bench.key"
-    if not key.exists():
-        from prepkit.keys import write_key_file
-
-        OUT.mkdir(parents=True, exist_ok=True)
-        write_key_file(key)
-    env = {**os.environ, "PREPKIT_KEY_FILE": str(key)}
-    env.pop("PREPKIT_KEY", None)
+    env = key_env(OUT)
     src = d / ("customers.csv" if shape == "csv" else f"{shape}.jsonl")
     cmd = [PREPKIT, "run", "--policy", str(POLICIES[policy]), "--input", str(src), "--out", str(out), "--quiet"]
     m = run_measured(cmd, env=env, ok_codes=(0, 1))

@@ -8,9 +8,11 @@ time depends on what else runs.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,6 +25,9 @@ class Measured:
     cpu_seconds: float
     stdout: str
     returncode: int
+    # each process's own peak, named "driver" (the command itself) or "child1", "child2"... in order seen: the
+    # largest single process is what a worker's memory limit meets
+    per_process_peak_mb: dict[str, float] = field(default_factory=dict)
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float = 0.1,
@@ -31,6 +36,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float 
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     root = psutil.Process(proc.pid)
     cpu: dict[int, float] = {}
+    own_peak: dict[int, int] = {}
+    names: dict[int, str] = {}
     peak = 0
     while proc.poll() is None:
         total = 0
@@ -41,10 +48,13 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float 
         for p in procs:
             try:
                 with p.oneshot():
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                     t = p.cpu_times()
-                    # own time only: children_* would count reaped workers a second time
-                    cpu[p.pid] = t.user + t.system
+                total += rss
+                # own time only: children_* would count reaped workers a second time
+                cpu[p.pid] = t.user + t.system
+                own_peak[p.pid] = max(own_peak.get(p.pid, 0), rss)
+                names.setdefault(p.pid, "driver" if p.pid == proc.pid else f"child{len(names)}")
             except psutil.Error:
                 continue
         peak = max(peak, total)
@@ -54,7 +64,21 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, poll: float 
     if proc.returncode not in ok_codes:
         tail = "\n".join(err.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}:\n{tail}")
-    return Measured(seconds, peak / 2**20, sum(cpu.values()), out, proc.returncode)
+    return Measured(seconds, peak / 2**20, sum(cpu.values()), out, proc.returncode,
+                    {names[k]: round(v / 2**20) for k, v in own_peak.items()})
+
+
+def key_env(out: Path) -> dict[str, str]:
+    """The environment for a measured `prepkit run`: a bench key file of its own under `out`, never the user's."""
+    key = out / "bench.key"
+    if not key.exists():
+        from prepkit.keys import write_key_file
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_key_file(key)
+    env = {**os.environ, "PREPKIT_KEY_FILE": str(key)}
+    env.pop("PREPKIT_KEY", None)
+    return env
 
 
 def as_row(m: Measured, records: int, chars: int, **extra: Any) -> dict[str, Any]:
