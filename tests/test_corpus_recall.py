@@ -188,7 +188,7 @@ def test_the_auto_engine_finishes_re_checks_on_the_models_it_already_loaded(defa
     from prepkit.records import Finding, Record, Redo, Segment
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
-    engine = AutoEngine(spec, 1, None, lambda n: pytest.fail("no pool for one core"))
+    engine = AutoEngine(spec, 1, None, lambda n, b: pytest.fail("no pool for one core"))
     text = FOLLOW_UP.format(name="Chidi Okafor", email="chidi@example.com")
     rec = Record("f", "t", "text", [Segment("text", text)])
     (first,), = list(engine.map([[rec]]))

@@ -99,13 +99,13 @@ def test_auto_engine_starts_helpers_only_when_the_remaining_work_pays_for_their_
     from prepkit.engine.auto import AutoEngine
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
-    two = AutoEngine(spec, 2, expected_chars=1_000_000, pool=lambda n: None)  # type: ignore[arg-type,return-value]
+    two = AutoEngine(spec, 2, expected_chars=1_000_000, pool=lambda n, b: None)  # type: ignore[arg-type,return-value]
     # 2 s of model load: helpers cost 3.5 s to start; 100k of the 1M characters done
     assert not two._pays(2.0, 0.5, 100_000)  # 4.5 s left, a second core saves 2.25 s: not worth it
     assert two._pays(2.0, 1.0, 100_000)  # 9 s left: 4.5 s saved
     # past the estimate (a compressed input held more): only a long run so far says more is coming
     assert not two._pays(2.0, 5.0, 1_000_000) and two._pays(2.0, 30.0, 1_000_000)
-    one = AutoEngine(spec, 1, expected_chars=10**9, pool=lambda n: None)  # type: ignore[arg-type,return-value]
+    one = AutoEngine(spec, 1, expected_chars=10**9, pool=lambda n, b: None)  # type: ignore[arg-type,return-value]
     assert not one._pays(2.0, 10.0, 1_000)  # one core: nothing to gain
 
 
@@ -122,7 +122,7 @@ def test_auto_engine_stays_in_process_when_little_work_is_left(default_pipeline)
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     started: list[int] = []
     # size unknown (stdin): helpers start only after twice their start cost (at least a second) of work here
-    engine = AutoEngine(spec, 2, expected_chars=None, pool=lambda n: started.append(n) or MultiprocessEngine(spec, n))
+    engine = AutoEngine(spec, 2, expected_chars=None, pool=lambda n, b: started.append(n) or MultiprocessEngine(spec, n))
     out = [r for b in engine.map(_auto_records(8)) for r in b]
     engine.close()
     assert started == [] and engine.workers_used == 1
@@ -140,7 +140,7 @@ def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_n
     local.close()
     # a run that promises a billion characters: the first batch's measured cost says a helper pays at once; from
     # then on this process and one pool worker share the batches
-    engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n: MultiprocessEngine(spec, n))
+    engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n, b: MultiprocessEngine(spec, n))
     got = [(r.record.id, r.transformed, r.decision) for b in engine.map(batches) for r in b]
     assert engine.workers_used == 2 and isinstance(engine.pool, MultiprocessEngine) and engine.pool.workers == 1
     assert got == want
@@ -149,6 +149,43 @@ def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_n
     engine.close()
     assert again == [x for b in batches[::-1] for x in want if x[0] in {r.id for r in b}]
 
+
+
+@pytest.mark.skipif(not __import__("prepkit.engine.multiprocess", fromlist=["x"]).can_inherit()
+                    or __import__("prepkit.engine", fromlist=["x"]).cpu_count() < 2,
+                    reason="workers inherit a built pipeline only where they can be forked (Linux), with 2+ cores")
+def test_auto_engine_helpers_inherit_the_pipeline_built_here_instead_of_loading_models(default_pipeline):
+    import dataclasses
+
+    from prepkit.engine import BatchProcessor
+    from prepkit.engine.auto import AutoEngine
+    from prepkit.engine.multiprocess import MultiprocessEngine
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    batches = _auto_records(12)
+    local = make_engine("local", spec, 1)
+    want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
+    local.close()
+    # A worker that built its own pipeline from this spec would fail: the spaCy model it names does not exist.
+    # The forked helper must use the pipeline this process built, already loaded.
+    broken = dataclasses.replace(spec, spacy_model="no_such_spacy_model")
+    built = BatchProcessor(broken)
+    built._pipeline = default_pipeline
+    pool = MultiprocessEngine(broken, 1, built)
+    try:
+        got = [(r.record.id, r.transformed, r.decision) for b in pool.map(batches) for r in b]
+    finally:
+        pool.close()
+    assert got == want
+    # the default engine wires it so: its pool factory is handed the processor it built
+    handed: list[object] = []
+    auto = make_engine("local", spec, None, expected_chars=10**9)
+    assert isinstance(auto, AutoEngine) and auto.inherits
+    factory = auto._pool_factory
+    auto._pool_factory = lambda n, b: handed.append(b) or factory(n, b)
+    out = [(r.record.id, r.transformed, r.decision) for b in auto.map(batches) for r in b]
+    auto.close()
+    assert out == want and handed == [auto._processor] and auto.workers_used == auto.max_workers >= 2
 
 def test_ray_engine_output_is_identical_to_local(in_process_run, tmp_path, monkeypatch):
     pytest.importorskip("ray.data", reason="Ray Data is the optional extra prepkit[ray]")

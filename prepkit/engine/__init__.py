@@ -36,9 +36,10 @@ def make_engine(name: str, spec: WorkerSpec, workers: int | None = 1, expected_c
     cluster named by RAY_ADDRESS or a local one."""
     if name == "local" and workers is None:
         from prepkit.engine.auto import AutoEngine
-        from prepkit.engine.multiprocess import MultiprocessEngine
+        from prepkit.engine.multiprocess import MultiprocessEngine, can_inherit
 
-        return AutoEngine(spec, cpu_count(), expected_chars, lambda helpers: MultiprocessEngine(spec, helpers))
+        return AutoEngine(spec, cpu_count(), expected_chars,
+                          lambda helpers, built: MultiprocessEngine(spec, helpers, built), inherits=can_inherit())
     if workers is None:
         workers = cpu_count()
     if name == "local" and workers <= 1:

@@ -6,7 +6,11 @@ back depends on how much work is left, which the input's size alone does not tel
 with numbers and names costs as much CPU as 2 MB of plain prose. So the first batches run here, timed, and after
 each one the remaining work is estimated from the measured seconds per character and the characters still to come:
 
-    start helpers when  remaining_seconds × (1 − 1/N)  >  their start (≈ 1.5 × the model load measured here + 0.5 s)
+    start helpers when  remaining_seconds × (1 − 1/N)  >  their start
+
+Their start, where workers can be forked from this process (Linux), is the fork and the first batches' pickling
+(≈ 0.5 s): they inherit the pipeline built here, models loaded. Elsewhere each worker loads the models itself,
+≈ 1.5 × the model load measured here + 0.5 s.
 
 Small inputs (the samples, a test) never start a pool; a dense 0.5 MB corpus starts it after the first batch.
 When the input's size is unknown (standard input) the pool starts once the work done here exceeds twice its start
@@ -40,8 +44,11 @@ class AutoEngine:
     name = "auto"
 
     def __init__(self, spec: WorkerSpec, max_workers: int, expected_chars: int | None,
-                 pool: Callable[[int], Pool]) -> None:
+                 pool: Callable[[int, BatchProcessor], Pool], *, inherits: bool = False) -> None:
+        """`pool(helpers, built)` starts the helpers; `inherits`: they fork from here and inherit `built`'s
+        pipeline instead of loading the models themselves."""
         self.spec = spec
+        self.inherits = inherits
         self.max_workers = max_workers
         self.expected_chars = expected_chars
         self._pool_factory = pool
@@ -52,7 +59,7 @@ class AutoEngine:
     def _pays(self, load_s: float, work_s: float, done_chars: int) -> bool:
         if self.max_workers <= 1 or done_chars == 0:
             return False
-        start_cost = 1.5 * load_s + POOL_OVERHEAD_SECONDS
+        start_cost = POOL_OVERHEAD_SECONDS + (0.0 if self.inherits else 1.5 * load_s)
         if self.expected_chars is None or done_chars >= self.expected_chars:
             return work_s > 2 * start_cost  # size unknown, or already past the estimate: more is likely to come
         remaining_s = work_s / done_chars * (self.expected_chars - done_chars)
@@ -80,7 +87,7 @@ class AutoEngine:
             done_chars += sum((r if isinstance(r, Record) else r.record).char_count for r in batch)
             yield results
             if self._pays(load_s, work_s, done_chars):
-                self.pool = self._pool_factory(self.max_workers - 1)
+                self.pool = self._pool_factory(self.max_workers - 1, processor)
                 self.workers_used = self.max_workers
                 yield from self._shared(it)
                 return

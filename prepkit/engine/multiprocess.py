@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -28,18 +29,39 @@ def _work(batch: Batch) -> list[Result]:
     return _processor(batch)
 
 
+def _init_forked() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as _init_worker; the processor came with the fork
+
+
+def can_inherit() -> bool:
+    """Can pool workers be forked from this process, inheriting a pipeline it has built? Linux only: fork is
+    unsafe on macOS once system frameworks are loaded, and Windows has no fork."""
+    return sys.platform == "linux" and "fork" in mp.get_all_start_methods()
+
+
 class MultiprocessEngine:
     name = "multiprocess"
 
-    def __init__(self, spec: WorkerSpec, workers: int) -> None:
-        # forkserver: workers never inherit the driver's threads or open files; each loads the models itself.
+    def __init__(self, spec: WorkerSpec, workers: int, built: BatchProcessor | None = None) -> None:
+        """`built`: a processor whose pipeline this process has already built (the auto engine's). The workers are
+        then forked from here and inherit it: no model load (2–3 CPU-seconds each), work from their first second,
+        and the model's pages shared until written. Otherwise forkserver: workers never inherit the driver's
+        threads or open files, and each loads the models itself."""
+        global _processor
+        self.workers = workers
+        if built is not None and can_inherit():
+            # Safe to fork here: the run path starts no threads of its own before the pool (the pool's own
+            # handler threads start after its workers), and a forked worker leaves through os._exit, so it never
+            # flushes or closes the driver's buffered outputs it inherited.
+            _processor = built  # kept: a worker the pool starts again later inherits it too
+            self.pool: Any = mp.get_context("fork").Pool(workers, initializer=_init_forked)
+            return
         ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
         if ctx.get_start_method() == "forkserver":
             # the fork server imports prepkit's own modules once and every worker inherits them; spaCy and Presidio
             # each worker imports when its pipeline is built (without torch: prepkit.nlp_stack), as the driver does
             ctx.set_forkserver_preload(["prepkit.pipeline", "prepkit.engine.multiprocess"])
-        self.workers = workers
-        self.pool: Any = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
+        self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
 
     def map(self, batches: Iterable[Batch]) -> Iterator[list[Result]]:
         # imap keeps input order and pulls batches lazily, so memory stays bounded whatever the input size
