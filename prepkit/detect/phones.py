@@ -4,23 +4,32 @@ Presidio runs libphonenumber's matcher once per supported region (eight by defau
 every run parses and validates every digit run again: on PII-dense records that was a third of all CPU, paid a
 second time by the verification re-scan. The findings here are the same, found with less work:
 
-- The matcher's control flow is kept as it is (its own `_find`, `_extract_match` and inner-match search, its
-  retry budget), one matcher per region as before; only `_parse_and_verify`, where the time goes, is replaced.
-- `_parse_and_verify` is a region-independent check of the candidate's shape and neighbours (brackets, page
-  references, a letter or currency sign next to it) followed by `parse(candidate, region)` and validation, which
-  are pure functions of (candidate, region). Their outcome is memoised per (candidate, region) for the process,
-  so a digit run that cannot be a phone ("2024", "12", an IP octet) is parsed once per region per process, not
-  once per region per occurrence.
-- A candidate written with "+" parses to the same number whatever the default region, when the plus sign's
-  country code is valid (libphonenumber takes the country from the number and the region's metadata is not read;
-  the only region-dependent path, the retry after an unknown country code, never yields a number whose country
-  came with the plus sign). Such a candidate is parsed and validated once for all regions.
-- Validation (`_verify`) reads only the parsed number and the candidate, so it is memoised on both: the same
-  local number under the US and Canadian defaults is validated once.
+- One walk over the text serves every region. A region enters libphonenumber's matcher only where a candidate is
+  parsed and verified (`_parse_and_verify`); the rest of the walk (the candidate search, the trims, the date and
+  time-stamp checks, the inner-match search) reads only the text and the region's own state: where it searches
+  from next and how many failed tries it has left. Regions that search from the same place (or from places with
+  no candidate between them) meet the same candidate and walk together; a region that finds a number there moves
+  on from the end of it, the others from the end of the candidate, each keeping its own count of tries, exactly
+  as its own matcher would (`_walk` below follows phonenumbermatcher's `_find`, `_extract_match` and
+  `_extract_inner_match` step for step).
+- Whether a candidate is a valid number is a pure function of (candidate, region) at the leniencies shared here
+  (VALID and POSSIBLE): it is worked out for all regions at once and memoised per candidate for the process.
+- A candidate written with "+" parses to the same number whatever the default region when the plus sign's country
+  code is valid (libphonenumber takes the country from the number and the region's metadata is not read; the only
+  region-dependent path, the retry after an unknown country code, never yields a number whose country came with
+  the plus sign): it is parsed and verified once for all regions. The same number parsed under two regions (a
+  local number under the US and the Canadian defaults) is verified once.
+- At VALID, a digit run too short for any valid number of a region's country code is not parsed under that region
+  when it cannot be dialled internationally from there, and a parsed number whose length no region of its country
+  code allows is not validated: both follow from libphonenumber's own metadata, argued at `_lengths` below.
+- libphonenumber keeps its compiled metadata patterns once `enable_pattern_cache()` is called (its own switch),
+  instead of looking each one up in `re`'s cache on every use.
+- The stricter leniencies (STRICT_GROUPING, EXACT_GROUPING) verify against the text around the number: they keep
+  Presidio's own matcher.
 
-The shape checks are copied from phonenumbers.phonenumbermatcher (9.x) and run only once per candidate and
-offset in a text. tests/test_detect_phones.py compares this recognizer with Presidio's on real and adversarial
-texts; bench/profile_dense.py builds the corpus it was measured on.
+The shape checks are copied from phonenumbers.phonenumbermatcher (9.x). tests/test_detect_phones.py compares this
+recognizer with Presidio's on real and adversarial texts; bench/profile_dense.py builds the corpus it was
+measured on.
 """
 
 from __future__ import annotations
@@ -28,19 +37,40 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from phonenumbers import Leniency, NumberParseException, PhoneNumberMatch, PhoneNumberMatcher, parse
+import phonenumbers
+from phonenumbers import Leniency, NumberParseException, PhoneNumberMatcher, parse
 from phonenumbers import phonenumbermatcher as _pm
+from phonenumbers.phonemetadata import PhoneMetadata
 from phonenumbers.phonenumber import CountryCodeSource
-from phonenumbers.re_util import fullmatch
+from phonenumbers.phonenumberutil import (
+    _MAX_INPUT_STRING_LENGTH,
+    _MAX_LENGTH_FOR_NSN,
+    _PLUS_CHARS_PATTERN,
+    _SECOND_NUMBER_START_PATTERN,
+    _UNWANTED_END_CHAR_PATTERN,
+    COUNTRY_CODE_TO_REGION_CODE,
+    _build_national_number_for_parsing,
+    _is_valid_region_code,
+    _is_viable_phone_number,
+    _maybe_strip_extension,
+    _normalize,
+    _parse_prefix_as_idd,
+    national_significant_number,
+    region_code_for_country_code,
+)
+from phonenumbers.re_util import enable_pattern_cache, fullmatch, re_compile
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-# (candidate, region or "+") -> the parsed number when it is a valid phone number at the matcher's leniency,
-# else None. Bounded: cleared when full (a long run meets millions of distinct digit runs).
+# (candidate, regions, leniency) -> the positions in `regions` of the regions under whose default the candidate is
+# a valid number at `leniency`. Bounded: cleared when full (a long run meets millions of distinct digit runs).
 _MEMO_LIMIT = 200_000
-_memo: dict[tuple[str, str | None, int], Any] = {}
-_verified: dict[tuple[Any, ...], bool] = {}
-_PLUS = "+"
+_memo: dict[tuple[str, tuple[str, ...], int], frozenset[int]] = {}
+# a finding's text -> the region Presidio names in its explanation (None: the text does not parse without a region)
+_named: dict[str, str | None] = {}
+_MAX_TRIES = 65535  # PhoneNumberMatcher's default, which Presidio keeps
+_SHARED_LENIENCIES = (Leniency.POSSIBLE, Leniency.VALID)
+_verify: Any = _pm._verify  # its stub wants a matcher, which it reads only at the grouping leniencies
 
 
 def _number_key(n: Any) -> tuple[Any, ...]:
@@ -48,49 +78,239 @@ def _number_key(n: Any) -> tuple[Any, ...]:
             n.number_of_leading_zeros, n.raw_input, n.country_code_source, n.preferred_domestic_carrier_code)
 
 
-def _valid(candidate: str, region: str | None, leniency: int, matcher: Any) -> Any:
-    """The parsed number if `candidate` is a valid number for the `region` default at `leniency`, else None."""
-    key = (candidate, region, leniency)
-    if key in _memo:
-        return _memo[key]
-    shared = (candidate, _PLUS, leniency)
-    if shared in _memo:
-        return _memo[shared]
-    if len(_memo) >= _MEMO_LIMIT:
-        _memo.clear()
-        _verified.clear()
-    try:
-        numobj = parse(candidate, region, keep_raw_input=True)
-    except NumberParseException:
-        _memo[key] = None
-        return None
-    vkey = (_number_key(numobj), candidate, leniency)
-    ok = _verified.get(vkey)
-    if ok is None:
-        # _verify reads only the number and the candidate at leniency VALID and below (the grouping leniencies
-        # read the matcher's text, so they are not memoised across texts)
-        ok = bool(_pm._verify(leniency, numobj, candidate, matcher))
-        if leniency <= Leniency.VALID:
-            _verified[vkey] = ok
-    out = numobj if ok else None
-    if leniency <= Leniency.VALID:
-        from_plus = numobj.country_code_source == CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN
-        _memo[shared if from_plus else key] = out
+def _check(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset[int]:
+    """Positions of the regions under whose default `candidate` parses to a number that passes `_verify`."""
+    valid: list[int] = []
+    verified: dict[tuple[Any, ...], bool] = {}
+    plus: bool | None = None  # the outcome for every region, once one parse took the country from the plus sign
+    digits = _local_digits(candidate) if leniency == Leniency.VALID else None
+    for i, region in enumerate(regions):
+        if plus is None:
+            if digits is not None and _too_short(digits, region):
+                continue
+            try:
+                numobj = parse(candidate, region, keep_raw_input=True)
+            except NumberParseException:
+                continue
+            key = _number_key(numobj)
+            ok = verified.get(key)
+            if ok is None:
+                if leniency == Leniency.VALID and len(national_significant_number(numobj)) not in _lengths(
+                        numobj.country_code or 0):
+                    ok = False  # is_valid_number is false (see _lengths)
+                else:
+                    # at VALID and below _verify reads only the number and the candidate, never the matcher
+                    ok = bool(_verify(leniency, numobj, candidate, None))
+                verified[key] = ok
+            if numobj.country_code_source == CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
+                plus = ok
+        else:
+            ok = plus
+        if ok:
+            valid.append(i)
+    return frozenset(valid)
+
+
+# --- numbers too short to be valid, known before parsing -------------------------------------------------------
+# is_valid_number(n) holds only if n's national significant number matches, in length first, the general
+# description and one number type of the region region_code_for_number picks among the regions of n's country
+# code (_number_type_helper; a description without possible lengths sets no bound). `_lengths(cc)` is the union
+# of those lengths over the country code's regions: a number whose NSN length is outside it is not valid.
+#
+# Before parsing: for a candidate without a leading plus, parse(candidate, R) takes the country from R unless R's
+# international prefix (IDD) starts the normalised digits (_maybe_strip_i18n_prefix_and_normalize). On that path
+# the NSN is the normalised digits of the candidate without its extension (`_local_digits`), less a leading country
+# code and national prefix, each of them cut off the front (so never longer) as long as neither R nor the main
+# region of R's country code rewrites the national prefix (national_prefix_transform_rule, as BR does). So when
+# R takes that path, has no rewrite, and the digits are fewer than the shortest of `_lengths(R's country code)`,
+# the candidate is not valid under R, and the parse is skipped. Everything else is parsed as before.
+
+_ALL_LENGTHS = frozenset(range(_MAX_LENGTH_FOR_NSN + 1))
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+          "fixed_line", "mobile")
+_lengths_of: dict[int, frozenset[int]] = {}
+_shortest: dict[str, tuple[re.Pattern[str] | None, int] | None] = {}
+
+
+def _desc_lengths(desc: Any) -> frozenset[int]:
+    if desc is None:
+        return frozenset()
+    return frozenset(desc.possible_length) if desc.possible_length else _ALL_LENGTHS
+
+
+def _lengths(cc: int) -> frozenset[int]:
+    """The NSN lengths a valid number of country code `cc` can have (a superset; see above)."""
+    out = _lengths_of.get(cc)
+    if out is None:
+        out = frozenset()
+        for region in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+            md = PhoneMetadata.metadata_for_region_or_calling_code(cc, region.upper())
+            if md is not None:
+                out |= _desc_lengths(md.general_desc) & frozenset().union(
+                    *(_desc_lengths(getattr(md, t)) for t in _TYPES))
+        _lengths_of[cc] = out
     return out
 
 
-# The matcher's candidates are matches of its _PATTERN, which cannot match without one of its digit sequences
-# (`\\d` under the same `re` module and Unicode rules): a text without such a digit holds no phone number.
-_ANY_DIGIT = re.compile(r"\d", re.UNICODE | re.IGNORECASE)  # phonenumberutil._REGEX_FLAGS
+def _region_bound(region: str) -> tuple[re.Pattern[str] | None, int] | None:
+    """(R's IDD pattern, the fewest digits a valid number on R's default-country path has), or None when R takes no
+    shortcut (not a valid region, or a national-prefix rewrite)."""
+    if region in _shortest:
+        return _shortest[region]
+    out: tuple[re.Pattern[str] | None, int] | None = None
+    md = PhoneMetadata.metadata_for_region(region.upper(), None)
+    cc = None if md is None else md.country_code
+    if md is not None and cc is not None and _is_valid_region_code(region):
+        main = PhoneMetadata.metadata_for_region_or_calling_code(cc, region_code_for_country_code(cc))
+        if not md.national_prefix_transform_rule and (main is None or not main.national_prefix_transform_rule):
+            lengths = _lengths(cc)
+            idd = None if md.international_prefix is None else re_compile(md.international_prefix)
+            out = (idd, min(lengths) if lengths else _MAX_LENGTH_FOR_NSN + 1)
+    _shortest[region] = out
+    return out
 
 
-class _SharingMatcher(PhoneNumberMatcher):
-    """libphonenumber's matcher for one region; the shape checks are shared with the other regions' matchers on
-    the same text through `shape`, parsing and validation through the module memo."""
+def _local_digits(candidate: str) -> str | None:
+    """The normalised digits parse() reads a candidate's national number from, without its extension; None when
+    parse fails under every region, or when the candidate starts with a plus (no shortcut). parse's own steps."""
+    if len(candidate) > _MAX_INPUT_STRING_LENGTH:
+        return None
+    try:
+        national = _build_national_number_for_parsing(candidate)
+    except NumberParseException:
+        return None
+    if not _is_viable_phone_number(national) or _PLUS_CHARS_PATTERN.match(national):
+        return None
+    return _normalize(_maybe_strip_extension(national)[1])
 
-    def __init__(self, text: str, region: str | None, leniency: int, shape: dict[tuple[str, int], bool]) -> None:
-        super().__init__(text, region, leniency=leniency)
-        self._shape = shape
+
+def _too_short(digits: str, region: str) -> bool:
+    """True if the candidate with these `_local_digits` is certainly not a valid number under `region`."""
+    bound = _region_bound(region)
+    if bound is None:
+        return False
+    idd, fewest = bound
+    if len(digits) >= fewest:
+        return False
+    return idd is None or not _parse_prefix_as_idd(idd, digits)[0]
+
+
+def _valid(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset[int]:
+    key = (candidate, regions, leniency)
+    out = _memo.get(key)
+    if out is None:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        out = _memo[key] = _check(candidate, regions, leniency)
+    return out
+
+
+def _trim(pattern: re.Pattern[str], candidate: str) -> str:
+    """phonenumbermatcher's _trim_after_first_match."""
+    m = pattern.search(candidate)
+    return candidate[:m.start()] if m else candidate
+
+
+_is_latin_letter = PhoneNumberMatcher._is_latin_letter
+_is_invalid_punctuation_symbol = PhoneNumberMatcher._is_invalid_punctuation_symbol
+
+
+class _Walk:
+    """libphonenumber's matcher over one text for several regions at once (see the module docstring)."""
+
+    def __init__(self, text: str, regions: tuple[str, ...], leniency: int, max_tries: int = _MAX_TRIES) -> None:
+        self.text = text
+        self.regions = regions
+        self.leniency = leniency
+        self.tries = [max_tries] * len(regions)
+        self.shape: dict[tuple[str, int], bool] = {}
+
+    def matches(self) -> list[list[tuple[int, int]]]:
+        """Per region (in `regions` order), the (start, end) of each number its own matcher yields, in order."""
+        text, tries = self.text, self.tries
+        found: list[list[tuple[int, int]]] = [[] for _ in self.regions]
+        waiting: dict[int, list[int]] = {0: list(range(len(self.regions)))}  # search index -> regions searching there
+        while waiting:
+            index = min(waiting)
+            members = [r for r in waiting.pop(index) if tries[r] > 0]
+            if not members:
+                continue
+            m = _pm._PATTERN.search(text, index)
+            if m is None:
+                break  # nor from any later index
+            start = m.start()
+            # a search from anywhere up to `start` finds this same match: those regions meet this candidate too
+            for j in [j for j in waiting if j <= start]:
+                members += [r for r in waiting.pop(j) if tries[r] > 0]
+            candidate = _trim(_SECOND_NUMBER_START_PATTERN, text[start:m.end()])
+            out: dict[int, tuple[int, int]] = {}
+            if candidate:  # the matcher's min_candidate_length, 1
+                out = self._extract_match(candidate, start, members)
+            for r in members:
+                if r in out:
+                    found[r].append(out[r])
+                    waiting.setdefault(out[r][1], []).append(r)
+                else:
+                    if candidate:
+                        tries[r] -= 1
+                    waiting.setdefault(start + len(candidate), []).append(r)
+        return found
+
+    def _extract_match(self, candidate: str, offset: int, members: list[int]) -> dict[int, tuple[int, int]]:
+        if _pm._SLASH_SEPARATED_DATES.search(candidate):
+            return {}
+        if _pm._TIME_STAMPS.search(candidate) and _pm._TIME_STAMPS_SUFFIX.match(self.text[offset + len(candidate):]):
+            return {}
+        out: dict[int, tuple[int, int]] = {}
+        ok = self._parse_and_verify(candidate, offset)
+        for r in members:
+            if r in ok:
+                out[r] = (offset, offset + len(candidate))
+        rest = [r for r in members if r not in ok]
+        if rest:
+            self._extract_inner_match(candidate, offset, rest, out)
+        return out
+
+    def _extract_inner_match(self, candidate: str, offset: int, alive: list[int],
+                             out: dict[int, tuple[int, int]]) -> None:
+        tries = self.tries
+        for inner in _pm._INNER_MATCHES:
+            group_match = inner.search(candidate)
+            is_first_match = True
+            while group_match:
+                alive = [r for r in alive if tries[r] > 0]  # the matcher's loop condition, per region
+                if not alive:
+                    return
+                if is_first_match:
+                    group = _trim(_UNWANTED_END_CHAR_PATTERN, candidate[:group_match.start()])
+                    alive = self._try(group, offset, alive, out)
+                    if not alive:
+                        return
+                    is_first_match = False
+                group = _trim(_UNWANTED_END_CHAR_PATTERN, group_match.group(1))
+                alive = self._try(group, offset + group_match.start(1), alive, out)
+                if not alive:
+                    return
+                group_match = inner.search(candidate, group_match.start() + 1)
+
+    def _try(self, group: str, offset: int, alive: list[int], out: dict[int, tuple[int, int]]) -> list[int]:
+        """One parse-and-verify step of the inner-match search: regions that match are done, the others pay a try."""
+        ok = self._parse_and_verify(group, offset)
+        rest = []
+        for r in alive:
+            if r in ok:
+                out[r] = (offset, offset + len(group))
+            else:
+                self.tries[r] -= 1
+                rest.append(r)
+        return rest
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> frozenset[int]:
+        key = (candidate, offset)
+        ok = self.shape.get(key)
+        if ok is None:
+            ok = self.shape[key] = self._shape_ok(candidate, offset)
+        return _valid(candidate, self.regions, self.leniency) if ok else frozenset()
 
     def _shape_ok(self, candidate: str, offset: int) -> bool:
         # phonenumbermatcher._parse_and_verify up to the parse, unchanged
@@ -99,36 +319,32 @@ class _SharingMatcher(PhoneNumberMatcher):
         if self.leniency >= Leniency.VALID:
             if offset > 0 and not _pm._LEAD_PATTERN.match(candidate):
                 previous_char = self.text[offset - 1]
-                if self._is_invalid_punctuation_symbol(previous_char) or self._is_latin_letter(previous_char):
+                if _is_invalid_punctuation_symbol(previous_char) or _is_latin_letter(previous_char):
                     return False
             last_char_index = offset + len(candidate)
             if last_char_index < len(self.text):
                 next_char = self.text[last_char_index]
-                if self._is_invalid_punctuation_symbol(next_char) or self._is_latin_letter(next_char):
+                if _is_invalid_punctuation_symbol(next_char) or _is_latin_letter(next_char):
                     return False
         return True
-
-    def _parse_and_verify(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
-        key = (candidate, offset)
-        ok = self._shape.get(key)
-        if ok is None:
-            ok = self._shape[key] = self._shape_ok(candidate, offset)
-        if not ok:
-            return None
-        if self.leniency > Leniency.VALID:  # grouping checks read the text: no sharing, the library's own path
-            return super()._parse_and_verify(candidate, offset)
-        numobj = _valid(candidate, self.preferred_region, self.leniency, self)
-        return None if numobj is None else PhoneNumberMatch(offset, candidate, numobj)
 
 
 def _region_of(value: str, fallback: str) -> str:
     """The region named in the finding's explanation, as Presidio's recognizer computes it."""
-    import phonenumbers
+    if value not in _named:
+        if len(_named) >= _MEMO_LIMIT:
+            _named.clear()
+        try:
+            _named[value] = str(phonenumbers.region_code_for_number(phonenumbers.parse(value)))
+        except NumberParseException:
+            _named[value] = None
+    named = _named[value]
+    return fallback if named is None else named
 
-    try:
-        return str(phonenumbers.region_code_for_number(phonenumbers.parse(value)))
-    except NumberParseException:
-        return fallback
+
+# The matcher's candidates are matches of its _PATTERN, which cannot match without one of its digit sequences
+# (`\\d` under the same `re` module and Unicode rules): a text without such a digit holds no phone number.
+_ANY_DIGIT = re.compile(r"\d", re.UNICODE | re.IGNORECASE)  # phonenumberutil._REGEX_FLAGS
 
 
 def share_phone_work(recognizer: EntityRecognizer) -> bool:
@@ -136,18 +352,33 @@ def share_phone_work(recognizer: EntityRecognizer) -> bool:
     if type(recognizer) is not PhoneRecognizer:
         return False
     rec: Any = recognizer
+    presidios = rec.analyze
+    # libphonenumber compiles its metadata patterns on every use unless told to keep them (its own switch)
+    enable_pattern_cache()
 
     def analyze(text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        if rec.leniency not in _SHARED_LENIENCIES:
+            return presidios(text, entities, nlp_artifacts)
         if _ANY_DIGIT.search(text) is None:
             return []  # every candidate of the matcher holds a digit (see _ANY_DIGIT): eight scans for nothing
+        regions = tuple(rec.supported_regions)
         results = []
-        shape: dict[tuple[str, int], bool] = {}
-        for region in rec.supported_regions:
+        for region, spans in zip(regions, _Walk(text, regions, rec.leniency).matches(), strict=True):
             named = region  # Presidio's loop rebinds its region to the last match's: the explanation follows it
-            for match in _SharingMatcher(text, region, rec.leniency, shape):
-                named = _region_of(text[match.start:match.end], named)
-                results.append(rec._get_recognizer_result(match, text, named, nlp_artifacts))
+            for start, end in spans:
+                named = _region_of(text[start:end], named)
+                results.append(rec._get_recognizer_result(_Span(start, end), text, named, nlp_artifacts))
         return EntityRecognizer.remove_duplicates(results)
 
     rec.analyze = analyze
     return True
+
+
+class _Span:
+    """What Presidio's `_get_recognizer_result` reads of a PhoneNumberMatch."""
+
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
