@@ -27,6 +27,29 @@ inserted value to its neighbours ("4111" inserted before "1111 1111 1111") are w
 construction. The original-values check (a) still searches the whole record, so a detected value that
 propagation missed in another layout or another segment is still found wherever it is. Without `rescan_margin`
 (a verifier used on its own, with findings from elsewhere) the whole output is scanned.
+
+Inside a window, the inserted values are hidden. A reported match lies wholly in unchanged text (one that
+touches an inserted span is prepkit's), so the inside of an inserted value can only matter to a reported match
+through what a recognizer reads next to it. The windowed re-scan therefore keeps `_KEEP` (one) character at each
+end of every inserted value and cuts the rest down to one NUL, which no recognizer's pattern matches (not a word
+character, digit, letter, space, separator or line break): on PII-dense records the inserted surrogates were
+most of the scanned text, and every phone-like surrogate was parsed again by libphonenumber for nothing. What a
+recognizer reads next to a match is kept: `\\b`, the one-character lookarounds (`(?<![\\w-])`, `(?<!\\d)`...),
+`^`/`$` after or before a line break, libphonenumber's check of the characters before and after a candidate.
+What is no longer read, and why that is safe:
+- a match that runs from unchanged text into the inside of an inserted value: it touches the span, so it was
+  never reported;
+- such a match no longer hides what follows it in the unchanged text: a match of the unchanged part alone can now
+  be reported where the whole-window scan found only the joined one — more failures, never fewer;
+- a cue further inside an inserted value ("SSN" at the end of a surrogate before an unchanged number, a
+  greeting more than one character before an unchanged handle): that is prepkit's text, not the record's; the
+  unchanged value was judged by detection in its real context, as every match far from a change is;
+- the false-positive filter's strong findings (cards, IBANs...) that overlap an unchanged weak match and run deep
+  into an inserted value: without them the weak match is kept and reported — again more failures, never fewer.
+What is left is the kind of edge effect the window's own edges have: a match that starts at a kept end character
+touches the span and is not reported, and it may run on over the start of an unchanged match as a match through
+the whole value would have. bench/post_equal.py found no record whose verification changed on the five bench
+shapes and samples/; tests/test_verify.py compares the hidden and the whole-text re-scans on planted cases.
 """
 
 from __future__ import annotations
@@ -226,11 +249,60 @@ def rescan_windows(text: str, spans: list[tuple[int, int]], margin: int) -> list
             for lo, hi in groups]
 
 
+# Characters kept at each end of an inserted value when the windowed re-scan hides the rest (see the module doc):
+# what a lookaround, a `\b`, a `^`/`$` or libphonenumber's neighbour check reads next to a match.
+_KEEP = 1
+_HIDDEN = "\x00"  # stands for the hidden inside of an inserted value: no recognizer's pattern matches it
+
+
+def hide_inserted(text: str, spans: list[tuple[int, int]], lo: int, hi: int, ends: list[int] | None = None
+                  ) -> tuple[str, list[tuple[int, int, int]]]:
+    """text[lo:hi] with the inside of every inserted span (all but `_KEEP` characters at each end) cut down to one
+    NUL, and the pieces it is made of: (start in the result, start in `text`, characters of `text` it stands for,
+    or -1 for a piece copied as it is). `spans` are sorted and do not overlap; `ends` are their ends."""
+    out: list[str] = []
+    pieces: list[tuple[int, int, int]] = []
+    size, pos = 0, lo
+    ends = [e for _, e in spans] if ends is None else ends
+    for k in range(bisect.bisect_right(ends, lo), len(spans)):  # from the first span ending after lo
+        s, e = spans[k]
+        if s >= hi:
+            break
+        cut_lo, cut_hi = max(s + _KEEP, pos), min(e - _KEEP, hi)
+        if cut_hi <= cut_lo:
+            continue
+        if cut_lo > pos:
+            pieces.append((size, pos, -1))
+            out.append(text[pos:cut_lo])
+            size += cut_lo - pos
+        pieces.append((size, cut_lo, cut_hi - cut_lo))
+        out.append(_HIDDEN)
+        size += 1
+        pos = cut_hi
+    if pos < hi or not pieces:
+        pieces.append((size, pos, -1))
+        out.append(text[pos:hi])
+    return "".join(out), pieces
+
+
+def _unhide(pieces: list[tuple[int, int, int]], starts: list[int], p: int) -> int:
+    """An offset of `hide_inserted`'s result in the whole text (a hidden piece's end maps to the span's end)."""
+    k = max(bisect.bisect_right(starts, p) - 1, 0)
+    at, orig, hidden = pieces[k]
+    if hidden < 0:
+        return orig + p - at
+    return orig + (hidden if p > at else 0)
+
+
 def _scan_around(scan: ScanFn, text: str, spans: list[tuple[int, int]], margin: int
                  ) -> Iterator[tuple[int, int, str, float]]:
-    """`scan` over the windows around `spans` only, findings in whole-text offsets (see the module doc)."""
+    """`scan` over the windows around `spans` only, with the inserted values hidden, findings in whole-text
+    offsets (see the module doc)."""
+    ends = [e for _, e in spans]
     for wlo, whi, ilo, ihi in rescan_windows(text, spans, margin):
-        for start, end, etype, score in scan(text[wlo:whi]):
-            start, end = start + wlo, end + wlo
+        window, pieces = hide_inserted(text, spans, wlo, whi, ends)
+        starts = [at for at, _, _ in pieces]
+        for start, end, etype, score in scan(window):
+            start, end = _unhide(pieces, starts, start), _unhide(pieces, starts, end)
             if start < ihi and end > ilo:
                 yield start, end, etype, score

@@ -259,3 +259,96 @@ def test_prepared_haystack_finds_what_the_whole_text_search_finds() -> None:
     got = [n.found_in(prepared) for n in needles]
     assert got == [n.found_in(plain) for n in needles]
     assert got[:5] == [True, True, True, True, True] and not got[9]
+
+
+def _marked(s: str) -> tuple[str, list[tuple[int, int]]]:
+    """"a [[b]] c" -> ("a b c", [(2, 3)]): [[...]] marks the spans prepkit inserted."""
+    out, spans, i = "", [], 0
+    while (j := s.find("[[", i)) >= 0:
+        k = s.index("]]", j)
+        out += s[i:j]
+        spans.append((len(out), len(out) + k - j - 2))
+        out += s[j + 2:k]
+        i = k + 2
+    return out + s[i:], spans
+
+
+# (output with inserted spans marked, what the whole-text re-scan reports)
+HIDDEN_CASES = [
+    ("Paid by [[Zoe Quinn]] with 4111 1111 1111 1111 today.", ["CREDIT_CARD"]),  # missed next to a change
+    ("Ref [[4111]] 1111 1111 1111 ok", []),  # joined to an inserted value: prepkit's, both ways
+    ("card [[4111 1111]] 1111 1111 ok", []),
+    ("Call [[Zoe]]415-555-0132 now", []),  # a letter before it: no phone number, whichever the scan
+    ("Call [[Zoe-]]415-555-0132 now", ["PHONE_NUMBER"]),  # a kept value whose neighbour changed
+    ("Call [[(555) 201-9876]] 415-555-0132 now", ["PHONE_NUMBER"]),
+    ("my SSN [[536-22-8741]]/536-22-8741", []),
+    ("Sincerely,\n[[Zoe Quinn\n]]Chief Financial Officer\n", ["TITLE"]),  # `^` after the inserted line break
+    ("write to [[zoe]]@example.com or [[x]] bob.smith@example.com", ["EMAIL_ADDRESS"]),
+    ("IP [[10.0.0.]]1 and 192.168.1.20 seen", ["IP_ADDRESS"]),
+    ("Contact [[Zoe Quinn]] (tel 415 555 0132), DOB 1984-03-02, IBAN DE89 3704 0044 0532 0130 00",
+     ["PHONE_NUMBER", "DATE_TIME", "IBAN_CODE"]),
+    ("[[Dr.]]Okafor and @mlopez99", ["PERSON"]),
+]
+
+
+@pytest.mark.parametrize(("marked", "expected"), HIDDEN_CASES)
+def test_rescan_with_inserted_values_hidden_reports_what_the_whole_text_scan_reports(
+        default_pipeline, marked: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The windowed re-scan hides the inside of inserted values (one character kept at each end): on planted
+    misses, joins and changed neighbours it reports what the detector's pattern scan of the whole output does."""
+    from prepkit import verify
+    from prepkit.records import Applied
+    from prepkit.verify import RESCAN_MARGIN
+
+    text, spans = _marked(marked)
+    r = Record("r", "s", "text", [Segment("text", text)])
+    out = Transformed(texts=[text], applied=[Applied(0, s, e, "PERSON", "synthesize") for s, e in spans])
+    scan = default_pipeline.detector.pattern_scan
+    whole = Verifier(default_pipeline.loaded, KEY, pattern_scan=scan).verify(r, [], out)
+    seen: list[str] = []
+
+    def spy(t: str) -> list[tuple[int, int, str, float]]:
+        seen.append(t)
+        return scan(t)
+
+    hidden = Verifier(default_pipeline.loaded, KEY, pattern_scan=spy, rescan_margin=RESCAN_MARGIN).verify(r, [], out)
+    assert [f.entity_type for f in whole.failures] == expected
+    assert hidden.failures == whole.failures
+    assert seen == [verify.hide_inserted(text, spans, 0, len(text))[0]]  # one window, the insides hidden
+
+
+def test_the_kept_end_character_is_what_lookarounds_read(default_pipeline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Hiding every inserted character (a NUL in place of the letter before a number, of the line break before a
+    title line) would change the answer; keeping one character at each end gives the whole-text answer."""
+    from prepkit import verify
+    from prepkit.records import Applied
+
+    scan = default_pipeline.detector.pattern_scan
+    for marked in ("Call [[Zoe]]415-555-0132 now", "Sincerely,\n[[Zoe Quinn\n]]Chief Financial Officer\n"):
+        text, spans = _marked(marked)
+        r = Record("r", "s", "text", [Segment("text", text)])
+        out = Transformed(texts=[text], applied=[Applied(0, s, e, "PERSON", "synthesize") for s, e in spans])
+        whole = Verifier(default_pipeline.loaded, KEY, pattern_scan=scan).verify(r, [], out).failures
+        kept = Verifier(default_pipeline.loaded, KEY, pattern_scan=scan, rescan_margin=256).verify(r, [], out).failures
+        monkeypatch.setattr(verify, "_KEEP", 0)
+        bare = Verifier(default_pipeline.loaded, KEY, pattern_scan=scan, rescan_margin=256).verify(r, [], out).failures
+        monkeypatch.setattr(verify, "_KEEP", 1)
+        assert kept == whole != bare
+
+
+def test_hide_inserted_maps_offsets_back() -> None:
+    from prepkit.verify import _unhide, hide_inserted
+
+    text = "aa XXXXXX bb YY cc ZZZZ"
+    spans = [(3, 9), (13, 15), (19, 23)]
+    window, pieces = hide_inserted(text, spans, 0, len(text))
+    assert window == "aa X\x00X bb YY cc Z\x00Z"  # a two-character span has no inside to hide
+    starts = [p[0] for p in pieces]
+    for i, c in enumerate(window):
+        j = _unhide(pieces, starts, i)
+        assert (text[j] == c) if c != "\x00" else (j in (4, 20))
+    assert _unhide(pieces, starts, window.index("\x00") + 1) == 8  # a match ending after the NUL ends in the span
+    assert _unhide(pieces, starts, len(window)) == len(text)
+    part, pcs = hide_inserted(text, spans, 5, 14)  # a window starting inside a span
+    assert part == "\x00X bb Y" and _unhide(pcs, [p[0] for p in pcs], 1) == 8
+    assert hide_inserted(text, [], 2, 6) == (text[2:6], [(0, 2, -1)])
