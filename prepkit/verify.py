@@ -62,7 +62,7 @@ from typing import Any
 from prepkit.keys import KeyRing
 from prepkit.policy.load import LoadedPolicy
 from prepkit.records import Applied, Finding, Record, Transformed, Verification, VerifyFailure
-from prepkit.transform.match import Haystack, Needle, identifying, text_norm
+from prepkit.transform.match import Haystack, Needle, identifying, needle, text_norm
 
 ScanFn = Callable[[str], list[tuple[int, int, str, float]]]
 # Characters of unchanged text around each inserted span that the pattern re-scan reads (see the module doc):
@@ -158,7 +158,7 @@ class Verifier:
                 value = record.segments[f.segment].text[f.start:f.end]
                 if (value, f.entity_type) not in needles:
                     needles[(value, f.entity_type)] = None if text_norm(value) in self.allow \
-                        else Needle(value, f.entity_type)
+                        else needle(value, f.entity_type)
         looked_for = [n for n in needles.values() if n is not None]
         for h in [*stacks, meta]:
             h.prepare(looked_for)
@@ -170,10 +170,10 @@ class Verifier:
                 continue
             key = (record.segments[f.segment].text[f.start:f.end], f.entity_type)
             if key not in where_found:
-                needle = needles[key]
-                where = None if needle is None else next(
-                    (i for i, h in enumerate(stacks) if needle.found_in(h)), None)
-                if where is None and needle is not None and needle.found_in(meta):
+                sought = needles[key]
+                where = None if sought is None else next(
+                    (i for i, h in enumerate(stacks) if sought.found_in(h)), None)
+                if where is None and sought is not None and sought.found_in(meta):
                     where = -1  # -1: the record's metadata
                 where_found[key] = where
             found_at = where_found[key]

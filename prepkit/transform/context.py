@@ -16,8 +16,9 @@ from typing import Any
 from faker import Faker
 
 from prepkit.keys import KeyRing
+from prepkit.transform import faker_draws
 from prepkit.transform.crypto import encryption_key
-from prepkit.transform.match import _DIGIT_RUN, Haystack, Needle
+from prepkit.transform.match import _DIGIT_RUN, Haystack, Needle, needle
 from prepkit.transform.subjects import normalize
 
 _WORD = re.compile(r"\w+")
@@ -56,7 +57,7 @@ class Shared:
         f = self._fakers.get(loc)
         if f is None:
             # A private instance: seeding it never touches the global random state other code may use.
-            f = self._fakers[loc] = Faker(loc)
+            f = self._fakers[loc] = faker_draws.install(Faker(loc))
         return f
 
     def seeded(self, purpose: str, value: str, attempt: int = 0, locale: str | None = None) -> Faker:
@@ -91,7 +92,7 @@ class DocContext:
         replaced, in reading order. Dates shift per subject: the first full name, else the record."""
         ctx = cls(shared, record_id=record_id)
         ctx.needles = list(avoid or ())
-        ctx.needles.extend(Needle(v, t) for t, v in real)
+        ctx.needles.extend(needle(v, t) for t, v in real)
         ctx.findings = list(kept)
         persons = [normalize(v) for t, v in ctx.findings if t == "PERSON"]
         full = [p for p in persons if " " in p]

@@ -171,6 +171,9 @@ def propagate(record: Record, kept: list[Finding]) -> list[Finding]:
     return extra
 
 
+_HASHES_KEPT = 1 << 16  # values whose subject hashes a worker keeps: a value recurs across a corpus's records
+
+
 class Transformer:
     """Built once per worker: resolves every action's operator up front so a run never meets an unknown one."""
 
@@ -183,6 +186,7 @@ class Transformer:
         # Known real values beyond the record (e.g. a corpus pre-scan): surrogates avoid them too.
         self.avoid = [Needle(v, None) for v in sorted(avoid or ())]
         self._ops: dict[str, tuple[Operator, Any, Action]] = {}
+        self._hashes: dict[tuple[str, str], set[str]] = {}  # (value, type) -> its subject hashes (HMACs), bounded
         # Fail at construction, not mid-run, even when the policy was loaded without checks.
         for etype, action in self.policy.actions.items():
             op = get_operator(action.operator)
@@ -243,6 +247,14 @@ class Transformer:
             pieces.append(seg.text[pos:])
             texts.append("".join(pieces))
 
-        hashes = sorted({h for f, v in zip(valid, values, strict=True)
-                         for h in subject_hashes(self.keyring, v, f.entity_type)})
+        hashes = sorted({h for f, v in zip(valid, values, strict=True) for h in self._subject_hashes(v, f.entity_type)})
         return Transformed(texts=texts, applied=applied, subject_hashes=hashes)
+
+    def _subject_hashes(self, value: str, entity_type: str) -> set[str]:
+        key = (value, entity_type)
+        hit = self._hashes.get(key)
+        if hit is None:
+            if len(self._hashes) >= _HASHES_KEPT:
+                self._hashes.clear()
+            hit = self._hashes[key] = subject_hashes(self.keyring, value, entity_type)
+        return hit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from prepkit.entities import DIGIT_TYPES
 from prepkit.transform.dates import has_calendar_date
@@ -27,6 +28,7 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "mist
                      "frau", "madame", "monsieur", "señor", "señora"})
 
 
+@lru_cache(maxsize=1 << 16)  # asked of every value by propagation, the operators and both verification checks
 def identifying(value: str, entity_type: str | None) -> bool:
     """False for spans a detector labels but that name no one: a lone title ("Miss"), a relative date or duration.
 
@@ -174,6 +176,13 @@ class Needle:
         pat = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in self.value.split()) + r"(?!\w)"
         return any(same_mention(self.value, h.raw, m.start(), m.end())
                    for m in re.finditer(pat, h.raw, re.IGNORECASE))
+
+
+@lru_cache(maxsize=1 << 16)
+def needle(value: str, entity_type: str | None) -> Needle:
+    """The Needle of a value, built once for the transformation's collision check and the verifier (a Needle is
+    not changed once built)."""
+    return Needle(value, entity_type)
 
 
 def same_mention(value: str, text: str, start: int, end: int) -> bool:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from functools import lru_cache
 
 from prepkit.entities import DIGIT_TYPES
 from prepkit.keys import KeyRing
@@ -17,6 +18,7 @@ from prepkit.keys import KeyRing
 _WS = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)  # the surrogate seeds, the name maps and the subject hashes normalize the same values
 def normalize(value: str, entity_type: str | None = None) -> str:
     v = unicodedata.normalize("NFKC", value).casefold().strip()
     if entity_type in DIGIT_TYPES:

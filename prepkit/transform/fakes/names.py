@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import string
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from faker import Faker
@@ -33,7 +33,8 @@ def name_lists(locale: str) -> tuple[frozenset[str], frozenset[str], frozenset[s
             provider_words(locale, "last_names"))
 
 
-def _name_tokens(value: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=1 << 14)  # a name is tokenized for the part map, its roles and its surrogate
+def _name_tokens(value: str) -> tuple[tuple[str, str], ...]:
     """(kind, token): kind is title, suffix, initial, name, or other (kept as is: spaces, commas)."""
     out: list[tuple[str, str]] = []
     pos = 0
@@ -58,7 +59,7 @@ def _name_tokens(value: str) -> list[tuple[str, str]]:
         pos = m.end()
     if pos < len(value):
         out.append(("other", value[pos:]))
-    return out
+    return tuple(out)
 
 
 class Names:
