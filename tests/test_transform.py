@@ -129,3 +129,59 @@ def test_name_like_surrogates_fall_back_to_coined_names(etype: str, value: str) 
     fake = out[8:-len(" last year.")]
     assert fake and fake != value and fake not in draws
     assert len(fake.split()) == len(value.split()) and all(w[0].isupper() and w.isalpha() for w in fake.split())
+
+
+def _email_of(out_text: str) -> str:
+    return next(w for w in out_text.replace(",", " ").split() if "@" in w)
+
+
+@pytest.mark.parametrize("with_last_resort", [True, False])
+def test_email_next_to_a_lone_initial_of_the_same_letter_gets_another_letter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_last_resort: bool) -> None:
+    """A lone "K." detected as a person is in every usual draw of "c..aucoin@..." when that e-mail's initial
+    maps to K: the last-resort draws vary the letter, and the result still passes verification."""
+    from prepkit.transform import synth
+    from prepkit.transform.fakes.common import SurrogateError
+    from prepkit.verify import Verifier
+
+    lp = policy(tmp_path, "  DEFAULT: {operator: synthesize}")
+    email = "c..aucoin@enron.com"
+    alone = rec(f"mail {email}")
+    letter = Transformer(lp, KEY).transform(alone, find(alone, email, "EMAIL_ADDRESS")).texts[0][5].upper()
+    r = rec(f"mail {email} to {letter}. today")
+    fs = find(r, email, "EMAIL_ADDRESS") + find(r, f"{letter}.", "PERSON")
+    if not with_last_resort:  # the record the last resort is for: every usual draw holds "k."
+        monkeypatch.setattr(synth, "LAST_RESORT", {})
+        with pytest.raises(SurrogateError):
+            Transformer(lp, KEY).transform(r, fs)
+        return
+    out = Transformer(lp, KEY).transform(r, fs)
+    fake = _email_of(out.texts[0])
+    assert fake[0] != letter.lower() and fake[1:3] == ".." and fake != email
+    assert Verifier(lp, KEY).verify(r, fs, out).passed
+    assert Transformer(lp, KEY).transform(r, fs).texts == out.texts  # still keyed and deterministic
+
+
+def test_free_mail_domain_detected_on_its_own_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Yahoo" detected as an organization is in every usual draw of "fackel@yahoo.com" (a free-mail domain is
+    kept): the last-resort draws take another free-mail domain; a policy that asks to keep the domain still fails
+    closed."""
+    from prepkit.transform import synth
+    from prepkit.transform.fakes.common import SurrogateError
+    from prepkit.transform.fakes.web import _FREE_MAIL
+    from prepkit.verify import Verifier
+
+    lp = policy(tmp_path, "  DEFAULT: {operator: synthesize}")
+    r = rec("write to fackel@yahoo.com, Yahoo said")
+    fs = find(r, "fackel@yahoo.com", "EMAIL_ADDRESS") + find(r, "Yahoo", "ORGANIZATION")
+    out = Transformer(lp, KEY).transform(r, fs)
+    domain = _email_of(out.texts[0]).split("@")[1]
+    assert domain in _FREE_MAIL and domain != "yahoo.com" and "yahoo" not in out.texts[0].lower()
+    assert Verifier(lp, KEY).verify(r, fs, out).passed
+    with monkeypatch.context() as m:
+        m.setattr(synth, "LAST_RESORT", {})
+        with pytest.raises(SurrogateError):
+            Transformer(lp, KEY).transform(r, fs)
+    keep = policy(tmp_path, "  DEFAULT: {operator: synthesize}\n  EMAIL_ADDRESS: {operator: synthesize, keep_domain: true}")
+    with pytest.raises(SurrogateError):
+        Transformer(keep, KEY).transform(r, fs)

@@ -88,6 +88,13 @@ GENERATORS: dict[str, Gen] = {
 }
 
 
+# Generators for a second round of draws, when every draw of the first met a real value of the record: only the
+# values that failed change (the first round is as it was), and the result is still checked against the record.
+LAST_RESORT: dict[str, Gen] = {
+    "EMAIL_ADDRESS": lambda v, ctx, p, a: fake_email(v, ctx, p.keep_domain, a, last_resort=True),
+}
+
+
 def _names_retry(v: str, ctx: DocContext, attempt: int) -> str:
     # The part map already avoids real names; a full-string collision (rare) falls back to a fresh full name.
     f = ctx.shared.seeded("PERSON/full", normalize(v), attempt)
@@ -124,6 +131,12 @@ class Synthesize(Operator):
             out = gen(value, ctx, p, attempt)
             if out and not ctx.is_real(out):
                 return out
+        last = LAST_RESORT.get(entity_type)
+        if last is not None:
+            for attempt in range(MAX_ATTEMPTS):
+                out = last(value, ctx, p, attempt)
+                if out and not ctx.is_real(out):
+                    return out
         if catalog_entry(entity_type).name_like:
             # Faker's names, places and companies are made of common words ("Lee", "North", "Group"); a record of
             # millions of characters holds them all as real values, and every draw then contains one. Coined,

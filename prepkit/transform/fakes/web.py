@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 
 from prepkit.transform.context import DocContext
 from prepkit.transform.fakes.common import MAX_ATTEMPTS, SurrogateError, case_like, fake_generic
@@ -28,11 +29,17 @@ def fake_domain(domain: str, ctx: DocContext) -> str:
     raise SurrogateError("domain: no surrogate")
 
 
-def fake_email(value: str, ctx: DocContext, keep_domain: bool, attempt: int) -> str:
+def fake_email(value: str, ctx: DocContext, keep_domain: bool, attempt: int, last_resort: bool = False) -> str:
+    """`last_resort`: the draws after the usual ones all met a real value of the record. They vary what those keep
+    the same in every attempt: a one-letter part gets a letter drawn per attempt instead of the initial of the
+    mapped name (a lone "K." detected as a person is in every "x.k.y@" draw otherwise), and a kept free-mail
+    domain becomes another free-mail domain (a record where "yahoo" or "hotmail.com" was detected on its own
+    holds it in every draw otherwise)."""
     local, at, domain = value.rpartition("@")
     if not at:
         return fake_generic(value, ctx.shared.rng("EMAIL", normalize(value), attempt))
     names = doc_names(ctx)
+    letters = ctx.shared.rng("EMAIL/initials", normalize(value), attempt) if last_resort else None
     female, male, last = name_lists(ctx.shared.locale)
     out = []
     for chunk in re.split(r"([._+-]|\d+)", local):
@@ -42,7 +49,11 @@ def fake_email(value: str, ctx: DocContext, keep_domain: bool, attempt: int) -> 
             rng = ctx.shared.rng("EMAIL/digits", normalize(value), attempt)
             out.append("".join(str(rng.randrange(10)) for _ in chunk))
         elif len(chunk) == 1:
-            out.append(names.initial(chunk, normalize(value)).lower() if chunk.islower() else names.initial(chunk, normalize(value)))
+            if letters is not None:
+                letter = letters.choice(string.ascii_lowercase)
+                out.append(letter.upper() if chunk.isupper() else letter)
+            else:
+                out.append(names.initial(chunk, normalize(value)).lower() if chunk.islower() else names.initial(chunk, normalize(value)))
         else:
             low = chunk.lower()
             if low in names.family_parts or (low in last and low not in female | male | names.given_parts):
@@ -53,7 +64,13 @@ def fake_email(value: str, ctx: DocContext, keep_domain: bool, attempt: int) -> 
                 f = ctx.shared.seeded("EMAIL/word", low, attempt)
                 word = re.sub(r"[^a-z]", "", f.user_name().lower()) or "user"
                 out.append(case_like(chunk, word))
-    new_domain = domain if keep_domain else fake_domain(domain, ctx)
+    if keep_domain:
+        new_domain = domain
+    elif last_resort and domain.lower() in _FREE_MAIL:
+        others = sorted(_FREE_MAIL - {domain.lower()})
+        new_domain = case_like(domain, ctx.shared.rng("EMAIL/provider", domain.lower(), attempt).choice(others))
+    else:
+        new_domain = fake_domain(domain, ctx)
     return "".join(out) + "@" + new_domain
 
 
