@@ -116,12 +116,24 @@ def _library_valid(candidate: str, region: str) -> bool:
     return bool(phonenumbermatcher._verify(Leniency.VALID, numobj, candidate, None))
 
 
-REGIONS = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS + ("AR", "IT", "RU", "SH", "NU", "SM", "NF", "GG", "AG", "ZZ")
+REGIONS = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS + ("AR", "IT", "RU", "SH", "NU", "SM", "NF", "GG", "JE", "IM", "AG", "ZZ")
+
+
+def _library_parse(candidate: str, region: str) -> dict[str, object] | None:
+    try:
+        return vars(phonenumbers.parse(candidate, region, keep_raw_input=True))
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def _same_verdicts(candidate: str) -> None:
     found = phones._check(candidate, REGIONS, Leniency.VALID)
     assert {REGIONS[i] for i in found} == {r for r in REGIONS if _library_valid(candidate, r)}, candidate
+    # the parse that reads the candidate once for all regions builds the very number libphonenumber's parse builds
+    local = phones._local(candidate)
+    for region in REGIONS:
+        ours = phones._parse(candidate, region, local, Leniency.POSSIBLE)  # POSSIBLE: no length shortcut
+        assert (None if ours is None else vars(ours)) == _library_parse(candidate, region), (candidate, region)
 
 
 @pytest.mark.parametrize("candidate", [
@@ -129,7 +141,9 @@ def _same_verdicts(candidate: str) -> None:
     "425 882 808", "0425 882 808", "1 425 882 8080", "1425882808", "44 20 7946 0958", "425 882 8080 ext. 55",
     "0 21 11 98765 4321", "90 21 11 3456 7890", "00 290 2345", "00 683 4002", "+290 2345", "+683 4002",
     "12", "123", "1234567", "0012", "٠٠٤٩١٦٨٢", "００４９１６８２", "1-800-FLOWERS", "1xx2xx3", "tel:1682;phone-context=+49",
-    "8005001234 ext 123", "0 800 123", "891234", "12345", "720123", "4621234", "+1 425 882 8080", "++49 1682", "+0 123", "0" * 251,
+    "8005001234 ext 123", "0 800 123", "1 613 555 0142", "1613 555 0142", "1 800 555 0199 x12", "49 30 901820",
+    "0 30 901820", "44 7700 900123", "0044 7700 900123", "91 98765 43210", "972 3 123 4567", "55 11 98765 4321",
+    "0 21 11 98765 4321", "0800 555 0199", "4400474372677", "44004878915", "1 2", "00", "0 0 0 0", "1 (425) 882-8080;ext=12", "(0) 30 901820", "891234", "12345", "720123", "4621234", "+1 425 882 8080", "++49 1682", "+0 123", "0" * 251,
 ])
 def test_shortcut_verdicts_match_libphonenumber(candidate: str) -> None:
     """Candidates skipped before parsing as too short for a region are exactly those libphonenumber finds invalid
@@ -139,6 +153,8 @@ def test_shortcut_verdicts_match_libphonenumber(candidate: str) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet="0123456789 -./()+x#*٠٤", min_size=1, max_size=18))
+@given(st.text(alphabet="0123456789 -./()+x#*٠٤", min_size=1, max_size=18)
+       | st.from_regex(r"(1|0|00|011|\(0\))? ?(1|44|49|33|972|91|55)? ?\d{1,4}[ -]?\d{2,8}( ?(x|ext\.?) ?\d{1,4})?",
+                       fullmatch=True))
 def test_shortcut_verdicts_match_libphonenumber_on_generated_candidates(candidate: str) -> None:
     _same_verdicts(candidate)

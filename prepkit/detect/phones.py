@@ -19,6 +19,9 @@ second time by the verification re-scan. The findings here are the same, found w
   region-dependent path, the retry after an unknown country code, never yields a number whose country came with
   the plus sign): it is parsed and verified once for all regions. The same number parsed under two regions (a
   local number under the US and the Canadian defaults) is verified once.
+- parse() reads a candidate without a plus the same way under every region until it looks at the region's
+  international and national prefixes: that first part (the national number, its extension, its normalised
+  digits) is done once per candidate, and parse's remaining steps are followed per region (`_parse`, a copy).
 - At VALID, a digit run too short for any valid number of a region's country code is not parsed under that region
   when it cannot be dialled internationally from there, and a parsed number whose length no region of its country
   code allows is not validated: both follow from libphonenumber's own metadata, argued at `_lengths` below.
@@ -27,9 +30,11 @@ second time by the verification re-scan. The findings here are the same, found w
 - The stricter leniencies (STRICT_GROUPING, EXACT_GROUPING) verify against the text around the number: they keep
   Presidio's own matcher.
 
-The shape checks are copied from phonenumbers.phonenumbermatcher (9.x). tests/test_detect_phones.py compares this
-recognizer with Presidio's on real and adversarial texts; bench/profile_dense.py builds the corpus it was
-measured on.
+The shape checks and the walk are copied from phonenumbers.phonenumbermatcher (9.x), the end of parse from
+phonenumberutil. tests/test_detect_phones.py compares this recognizer with Presidio's on real and adversarial
+texts, the walk with libphonenumber's matcher region by region, and `_parse` and the length shortcut with
+libphonenumber's parse and validation on fixed and generated candidates; bench/profile_dense.py builds the corpus
+it was measured on.
 """
 
 from __future__ import annotations
@@ -41,24 +46,31 @@ import phonenumbers
 from phonenumbers import Leniency, NumberParseException, PhoneNumberMatcher, parse
 from phonenumbers import phonenumbermatcher as _pm
 from phonenumbers.phonemetadata import PhoneMetadata
-from phonenumbers.phonenumber import CountryCodeSource
+from phonenumbers.phonenumber import CountryCodeSource, PhoneNumber
 from phonenumbers.phonenumberutil import (
     _MAX_INPUT_STRING_LENGTH,
     _MAX_LENGTH_FOR_NSN,
+    _MIN_LENGTH_FOR_NSN,
     _PLUS_CHARS_PATTERN,
     _SECOND_NUMBER_START_PATTERN,
     _UNWANTED_END_CHAR_PATTERN,
     COUNTRY_CODE_TO_REGION_CODE,
+    ValidationResult,
     _build_national_number_for_parsing,
     _is_valid_region_code,
     _is_viable_phone_number,
+    _match_national_number,
     _maybe_strip_extension,
+    _maybe_strip_national_prefix_carrier_code,
     _normalize,
     _parse_prefix_as_idd,
+    _set_italian_leading_zeros_for_phone_number,
+    _test_number_length,
     national_significant_number,
     region_code_for_country_code,
 )
 from phonenumbers.re_util import enable_pattern_cache, fullmatch, re_compile
+from phonenumbers.util import to_long
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
@@ -83,14 +95,11 @@ def _check(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset
     valid: list[int] = []
     verified: dict[tuple[Any, ...], bool] = {}
     plus: bool | None = None  # the outcome for every region, once one parse took the country from the plus sign
-    digits = _local_digits(candidate) if leniency == Leniency.VALID else None
+    local = _local(candidate)
     for i, region in enumerate(regions):
         if plus is None:
-            if digits is not None and _too_short(digits, region):
-                continue
-            try:
-                numobj = parse(candidate, region, keep_raw_input=True)
-            except NumberParseException:
+            numobj = _parse(candidate, region, local, leniency)
+            if numobj is None:
                 continue
             key = _number_key(numobj)
             ok = verified.get(key)
@@ -111,6 +120,124 @@ def _check(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset
     return frozenset(valid)
 
 
+# --- parse(candidate, region, keep_raw_input=True), its region-independent start done once per candidate --------
+# phonenumberutil.parse (9.x) reads the candidate's national number (RFC 3966, leading junk, viability, extension)
+# and normalises its digits before it looks at the region; for a candidate without a leading plus those steps are
+# done once here (`_local`) and the rest of parse is followed for each region with their result (`_parse`). A
+# candidate with a plus, or a region that is not valid, or whose international prefix starts the digits, takes
+# libphonenumber's own parse.
+
+class _Local:
+    """What parse() derives from a candidate before it reads the region."""
+
+    __slots__ = ("national", "extension", "digits")
+
+    def __init__(self, national: str, extension: str, digits: str) -> None:
+        self.national = national  # the national number, extension stripped, not normalised
+        self.extension = extension
+        self.digits = digits  # _normalize(national)
+
+
+def _local(candidate: str) -> _Local | None:
+    """None when parse() would fail under every region (too long, bad phone-context, not viable), or when the
+    candidate starts with a plus (parse() reads no region then; the library's own parse is used)."""
+    if len(candidate) > _MAX_INPUT_STRING_LENGTH:
+        return None
+    try:
+        national = _build_national_number_for_parsing(candidate)
+    except NumberParseException:
+        return None
+    if not _is_viable_phone_number(national) or _PLUS_CHARS_PATTERN.match(national):
+        return None
+    extension, national = _maybe_strip_extension(national)
+    return _Local(national, extension, _normalize(national))
+
+
+def _failed_everywhere(candidate: str) -> bool:
+    """True when parse(candidate, any region) raises before reading the region."""
+    if len(candidate) > _MAX_INPUT_STRING_LENGTH:
+        return True
+    try:
+        return not _is_viable_phone_number(_build_national_number_for_parsing(candidate))
+    except NumberParseException:
+        return True
+
+
+def _parse(candidate: str, region: str, local: _Local | None, leniency: int) -> Any:
+    """parse(candidate, region, keep_raw_input=True), or None where it raises NumberParseException."""
+    md: Any = _region_metadata(region) if local is not None else None
+    if local is None or md is None:
+        if local is None and _failed_everywhere(candidate):
+            return None
+        try:
+            return parse(candidate, region, keep_raw_input=True)
+        except NumberParseException:
+            return None
+    digits = local.digits
+    idd = _idd(md)
+    if idd is not None and _parse_prefix_as_idd(idd, digits)[0]:
+        try:  # the country comes from the digits after the international prefix: the library's own path
+            return parse(candidate, region, keep_raw_input=True)
+        except NumberParseException:
+            return None
+    if leniency == Leniency.VALID and _too_short(digits, region):
+        return None  # parses, maybe, but is not valid: see _lengths
+    # _maybe_extract_country_code, from the default country
+    numobj = PhoneNumber()
+    numobj.raw_input = candidate
+    if local.extension:
+        numobj.extension = local.extension
+    numobj.country_code_source = CountryCodeSource.FROM_DEFAULT_COUNTRY
+    cc = md.country_code
+    national: str | None = None
+    cc_str = str(cc)
+    if digits.startswith(cc_str):
+        potential = digits[len(cc_str):]
+        general_desc = md.general_desc
+        _, potential, _ = _maybe_strip_national_prefix_carrier_code(potential, md)
+        if ((not _match_national_number(digits, general_desc, False)
+             and _match_national_number(potential, general_desc, False))
+                or _test_number_length(digits, md) == ValidationResult.TOO_LONG):
+            numobj.country_code_source = CountryCodeSource.FROM_NUMBER_WITHOUT_PLUS_SIGN
+            numobj.country_code = cc
+            national = potential
+            number_region = region_code_for_country_code(cc)
+            if number_region != region:
+                md = PhoneMetadata.metadata_for_region_or_calling_code(cc, number_region)
+    if national is None:
+        national = digits  # parse: "" + _normalize(national_number)
+        numobj.country_code = cc
+    # the rest of parse
+    if len(national) < _MIN_LENGTH_FOR_NSN:
+        return None
+    carrier_code, potential, _ = _maybe_strip_national_prefix_carrier_code(national, md)
+    if _test_number_length(potential, md) not in (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+                                                  ValidationResult.INVALID_LENGTH):
+        national = potential
+        if carrier_code is not None and len(carrier_code) > 0:
+            numobj.preferred_domestic_carrier_code = carrier_code
+    if not _MIN_LENGTH_FOR_NSN <= len(national) <= _MAX_LENGTH_FOR_NSN:
+        return None
+    _set_italian_leading_zeros_for_phone_number(national, numobj)
+    numobj.national_number = to_long(national)
+    return numobj
+
+
+_metadata: dict[str, Any] = {}
+
+
+def _region_metadata(region: str) -> Any:
+    """The region's metadata when parse() accepts it as a default region (else None: the library's own parse)."""
+    if region not in _metadata:
+        md = PhoneMetadata.metadata_for_region(region.upper(), None)
+        _metadata[region] = md if md is not None and _is_valid_region_code(region) else None
+    return _metadata[region]
+
+
+def _idd(md: Any) -> re.Pattern[str] | None:
+    return None if md.international_prefix is None else re_compile(md.international_prefix)
+
+
 # --- numbers too short to be valid, known before parsing -------------------------------------------------------
 # is_valid_number(n) holds only if n's national significant number matches, in length first, the general
 # description and one number type of the region region_code_for_number picks among the regions of n's country
@@ -119,7 +246,7 @@ def _check(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset
 #
 # Before parsing: for a candidate without a leading plus, parse(candidate, R) takes the country from R unless R's
 # international prefix (IDD) starts the normalised digits (_maybe_strip_i18n_prefix_and_normalize). On that path
-# the NSN is the normalised digits of the candidate without its extension (`_local_digits`), less a leading country
+# the NSN is the normalised digits of the candidate without its extension (`_Local.digits`), less a leading country
 # code and national prefix, each of them cut off the front (so never longer) as long as neither R nor the main
 # region of R's country code rewrites the national prefix (national_prefix_transform_rule, as BR does). So when
 # R takes that path, has no rewrite, and the digits are fewer than the shortest of `_lengths(R's country code)`,
@@ -129,7 +256,7 @@ _ALL_LENGTHS = frozenset(range(_MAX_LENGTH_FOR_NSN + 1))
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")
 _lengths_of: dict[int, frozenset[int]] = {}
-_shortest: dict[str, tuple[re.Pattern[str] | None, int] | None] = {}
+_shortest: dict[str, int | None] = {}
 
 
 def _desc_lengths(desc: Any) -> frozenset[int]:
@@ -152,47 +279,28 @@ def _lengths(cc: int) -> frozenset[int]:
     return out
 
 
-def _region_bound(region: str) -> tuple[re.Pattern[str] | None, int] | None:
-    """(R's IDD pattern, the fewest digits a valid number on R's default-country path has), or None when R takes no
-    shortcut (not a valid region, or a national-prefix rewrite)."""
+def _fewest(region: str) -> int | None:
+    """The fewest digits a valid number has on `region`'s default-country path, or None when the region takes no
+    shortcut (a national-prefix rewrite)."""
     if region in _shortest:
         return _shortest[region]
-    out: tuple[re.Pattern[str] | None, int] | None = None
-    md = PhoneMetadata.metadata_for_region(region.upper(), None)
+    out = None
+    md = _region_metadata(region)
     cc = None if md is None else md.country_code
-    if md is not None and cc is not None and _is_valid_region_code(region):
+    if md is not None and cc is not None:
         main = PhoneMetadata.metadata_for_region_or_calling_code(cc, region_code_for_country_code(cc))
         if not md.national_prefix_transform_rule and (main is None or not main.national_prefix_transform_rule):
             lengths = _lengths(cc)
-            idd = None if md.international_prefix is None else re_compile(md.international_prefix)
-            out = (idd, min(lengths) if lengths else _MAX_LENGTH_FOR_NSN + 1)
+            out = min(lengths) if lengths else _MAX_LENGTH_FOR_NSN + 1
     _shortest[region] = out
     return out
 
 
-def _local_digits(candidate: str) -> str | None:
-    """The normalised digits parse() reads a candidate's national number from, without its extension; None when
-    parse fails under every region, or when the candidate starts with a plus (no shortcut). parse's own steps."""
-    if len(candidate) > _MAX_INPUT_STRING_LENGTH:
-        return None
-    try:
-        national = _build_national_number_for_parsing(candidate)
-    except NumberParseException:
-        return None
-    if not _is_viable_phone_number(national) or _PLUS_CHARS_PATTERN.match(national):
-        return None
-    return _normalize(_maybe_strip_extension(national)[1])
-
-
 def _too_short(digits: str, region: str) -> bool:
-    """True if the candidate with these `_local_digits` is certainly not a valid number under `region`."""
-    bound = _region_bound(region)
-    if bound is None:
-        return False
-    idd, fewest = bound
-    if len(digits) >= fewest:
-        return False
-    return idd is None or not _parse_prefix_as_idd(idd, digits)[0]
+    """True if a candidate with these normalised digits, on the default-country path under `region` (no plus, no
+    international prefix), is certainly not a valid number there."""
+    fewest = _fewest(region)
+    return fewest is not None and len(digits) < fewest
 
 
 def _valid(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset[int]:
