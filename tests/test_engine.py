@@ -107,6 +107,13 @@ def test_auto_engine_starts_helpers_only_when_the_remaining_work_pays_for_their_
     assert not two._pays(2.0, 5.0, 1_000_000) and two._pays(2.0, 30.0, 1_000_000)
     one = AutoEngine(spec, 1, expected_chars=10**9, pool=lambda n, b: None)  # type: ignore[arg-type,return-value]
     assert not one._pays(2.0, 10.0, 1_000)  # one core: nothing to gain
+    # helpers that fork from here (inheriting the models) cost only the fork: on a big enough input they start
+    # before the first batch, on a guess that errs towards fewer workers; a small input still runs here alone
+    forked = lambda chars: AutoEngine(spec, 2, expected_chars=chars, pool=lambda n, b: None,  # type: ignore  # noqa: E731
+                                      inherits=True)
+    assert forked(1_000_000)._pays_at_once() and not forked(50_000)._pays_at_once()
+    assert not forked(None)._pays_at_once() and not two._pays_at_once()
+    assert forked(1_000_000)._pays(2.0, 0.5, 100_000)  # where the loading ones would not (above)
 
 
 def _auto_records(n: int) -> list[list[Record]]:
