@@ -107,3 +107,31 @@ def test_common_abbreviations_are_not_organizations() -> None:
 
     out = refine(text, [ner(3, 6), ner(20, 23), ner(27, 31)])
     assert [text[r.start:r.end] for r in out] == ["Acme"]
+
+
+def test_run_windows_cover_each_shouted_stretch_with_context_and_do_not_overlap() -> None:
+    from prepkit.detect.truecase import RUN_CONTEXT, run_windows
+
+    prose = "The Quarterly Review was filed on Monday and the Finance Team read it on Tuesday. " * 30
+    text = prose + "THANKS, THIS IS BARTHOLOMEW CHRISTOPHER WRITING AGAIN. " + prose + "PLEASE CALL ME BACK. " + prose
+    wins = run_windows(text)
+    stretches = [s for _, _, ss in wins for s in ss]
+    assert len(wins) == 2 and len(stretches) == 2  # far apart: two windows, not the whole text
+    for lo, hi, ss in wins:
+        assert all(lo <= a - RUN_CONTEXT + 1 and b + RUN_CONTEXT - 1 <= hi for a, b in ss)
+        assert (lo == 0 or text[lo - 1].isspace()) and (hi == len(text) or text[hi].isspace())
+    assert wins[0][1] < wins[1][0]
+    assert sum(hi - lo for lo, hi, _ in wins) < len(text) / 3
+
+
+def test_shouted_names_deep_inside_a_long_text_are_found_at_their_place(default_pipeline) -> None:
+    # NER reads a mixed-case text's shouted stretches in windows (truecase.run_windows): their findings must
+    # land at the stretch's offsets in the whole text, however far in it is
+    prose = "The Quarterly Review was filed on Monday and the Finance Team read it on Tuesday. " * 40
+    text = prose + "THANKS, THIS IS BARTHOLOMEW CHRISTOPHER WRITING AGAIN. " + prose + "REGARDS, DMITRI VOLKOV. " + prose
+    assert case_mode(text) == "runs"
+    found = default_pipeline.detector.detect([Record("r", "t", "text", [Segment("text", text)])])[0]
+    people = {text[f.start:f.end] for f in found if f.entity_type == "PERSON"}
+    assert any("BARTHOLOMEW CHRISTOPHER" in p for p in people), people
+    assert any("DMITRI VOLKOV" in p for p in people), people
+    assert all(p.isupper() for p in people), people  # nothing shifted into the surrounding prose

@@ -34,7 +34,7 @@ from prepkit.detect.recognizers import builtin_recognizers
 from prepkit.detect.refine import refine
 from prepkit.detect.safe_pattern import SafePatternRecognizer
 from prepkit.detect.scoped import scope
-from prepkit.detect.truecase import case_mode, truecase
+from prepkit.detect.truecase import RUN_KEEP, case_mode, run_windows, truecase
 from prepkit.offline import make_offline
 from prepkit.policy.model import Policy, RecognizerSpec
 from prepkit.records import Finding, Record
@@ -367,21 +367,36 @@ class Detector:
                 if not any(r.start < k.end and k.start < r.end for k in kept)]
 
     def _recased_ner(self, texts: list[str], modes: Sequence[str | None]) -> dict[int, list[RecognizerResult]]:
-        """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets)."""
-        copies = {i: c for i, (t, m) in enumerate(zip(texts, modes, strict=True)) if (c := truecase(t, m)) is not None}
+        """NER findings on truecased copies of the all-lowercase / ALL-CAPS texts, by text index (same offsets).
+        A mixed-case text with shouted stretches ("runs") is read only around them (truecase.run_windows)."""
         ner = [r for r in self.analyzer.registry.get_recognizers(self.language, entities=self.entities)
                if isinstance(r, SpacyRecognizer)]
-        if not copies or not ner:
+        # (text index, offset, the copy's text, where its entities count: None everywhere, else stretches ± keep)
+        pieces: list[tuple[int, int, str, list[tuple[int, int]] | None]] = []
+        for i, (t, m) in enumerate(zip(texts, modes, strict=True)):
+            copy = truecase(t, m) if ner else None
+            if copy is None:
+                continue
+            if m != "runs":
+                pieces.append((i, 0, copy, None))
+                continue
+            for lo, hi, stretches in run_windows(t):
+                pieces.append((i, lo, copy[lo:hi], [(a - RUN_KEEP, b + RUN_KEEP) for a, b in stretches]))
+        if not pieces:
             return {}
         out: dict[int, list[RecognizerResult]] = {}
         nlp = self.analyzer.nlp_engine.nlp[self.language]  # type: ignore[attr-defined]
         # only the entities of a copy are read: the tagger and the lemma/POS step are not run on it
         with nlp.select_pipes(disable=entity_independent(nlp)):
-            batch = list(self.analyzer.nlp_engine.process_batch(list(copies.values()), self.language,
+            batch = list(self.analyzer.nlp_engine.process_batch([p[2] for p in pieces], self.language,
                                                                 batch_size=self.batch_size))
-        for i, (_, arts) in zip(copies, batch, strict=True):
-            out[i] = [r for rec in ner for r in rec.analyze(texts[i], self.entities, arts) or []
-                      if r.entity_type in _RECASED_TYPES]
+        for (i, off, piece, keep), (_, arts) in zip(pieces, batch, strict=True):
+            found = out.setdefault(i, [])
+            for r in (r for rec in ner for r in rec.analyze(texts[i][off:off + len(piece)], self.entities, arts) or []
+                      if r.entity_type in _RECASED_TYPES):
+                r.start, r.end = r.start + off, r.end + off
+                if keep is None or any(r.start < b and a < r.end for a, b in keep):
+                    found.append(r)
         return out
 
     def _allowed(self, value: str, entity_type: str = "") -> bool:

@@ -70,3 +70,29 @@ def truecase(text: str, mode: str | None) -> str | None:
             chars[m.start()] = first
     return "".join(chars)
 
+
+
+# A "runs" copy differs from its text only inside the shouted stretches: NER reads it around them, not whole. The
+# window reaches RUN_CONTEXT characters past each stretch (a sentence or two: NER's view of a token spans a few
+# tokens each side); of what it finds, only entities within RUN_KEEP characters of a stretch count, so an entity
+# cut by the window's edge is never taken.
+RUN_CONTEXT = 300
+RUN_KEEP = 150
+
+
+def run_windows(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(window start, window end, the shouted stretches it covers) for a "runs" text; windows snap to whitespace
+    and never overlap."""
+    out: list[tuple[int, int, list[tuple[int, int]]]] = []
+    n = len(text)
+    for m in _CAPS_RUN.finditer(text):
+        lo, hi = max(0, m.start() - RUN_CONTEXT), min(n, m.end() + RUN_CONTEXT)
+        while lo > 0 and not text[lo - 1].isspace() and m.start() - lo < 2 * RUN_CONTEXT:
+            lo -= 1
+        while hi < n and not text[hi].isspace() and hi - m.end() < 2 * RUN_CONTEXT:
+            hi += 1
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi), [*out[-1][2], m.span()])
+        else:
+            out.append((lo, hi, [m.span()]))
+    return out
