@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.attrs import IDX, IS_ALPHA, IS_STOP, LENGTH
 
 from prepkit.detect.lexicon import common_words, known_names
 from prepkit.detect.tables import _HONORIFICS
@@ -147,11 +149,23 @@ def _possessive_after(doc: Any, j: int) -> bool:
     return j < len(doc) and doc[j].text in {"'s", "’s", "'", "’"}
 
 
-def _headline_case(doc: Any) -> bool:
-    """Title Case Like A Headline: function words inside sentences carry capitals too, so a capital says nothing."""
-    stops = [t for t in doc if t.is_stop and t.is_alpha and len(t.text) > 1 and t.text.lower() != "i"
-             and not _sentence_start(doc, t.i)]
-    return len(stops) >= 3 and sum(t.text[0].isupper() for t in stops) >= 0.5 * len(stops)
+def _headline_case(doc: Any, text: str) -> bool:
+    """Title Case Like A Headline: function words inside sentences carry capitals too, so a capital says nothing.
+    `text` is the document's text (each read of `doc.text` joins all its tokens again)."""
+    # Stop words of two letters or more ("i" is the only one-letter one) from whole-document arrays: a Python loop
+    # over every token builds a Token object for each, which was most of this pass's time on long documents.
+    if not len(doc):
+        return False
+    cols = doc.to_array([IS_STOP, IS_ALPHA, LENGTH, IDX])
+    candidates = numpy.flatnonzero((cols[:, 0] == 1) & (cols[:, 1] == 1) & (cols[:, 2] > 1))
+    if len(candidates) < 3:
+        return False
+    stops = upper = 0
+    for i, at in zip(candidates.tolist(), cols[candidates, 3].tolist(), strict=True):
+        if not _sentence_start(doc, i):
+            stops += 1
+            upper += text[at].isupper()
+    return stops >= 3 and upper >= 0.5 * stops
 
 
 def _sentence_start(doc: Any, i: int) -> bool:
@@ -219,9 +233,11 @@ class ProperNounRecognizer(LocalRecognizer):
         doc = getattr(nlp_artifacts, "tokens", None)
         if doc is None:
             return []
-        headline = _headline_case(doc)
+        # the document's text: spaCy's tokenizer loses nothing, so it is `text`, the string the document was made
+        # from (checked by its length; each read of doc.text joins all its tokens again)
+        dtext = text if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) == len(text) else doc.text
+        headline = _headline_case(doc, dtext)
         tagged = doc.has_annotation("TAG")
-        dtext = doc.text  # read once: each read of doc.text joins all its tokens again
         if tagged:
             def name_like(t: Any) -> bool:
                 return _name_like(t, dtext) or _title_like(t, dtext)
@@ -232,18 +248,20 @@ class ProperNounRecognizer(LocalRecognizer):
         for ent in doc.ents:  # labels Presidio ignores (WORK_OF_ART, PRODUCT, CARDINAL...) hide nothing
             if ent.label_ in _NER_LABELS_USED:
                 covered.update(range(ent.start, ent.end))
+        # A name word and an initial start with a capital: the other tokens are passed over without building a
+        # Token object for each (that was most of this pass's time).
+        cap = [dtext[k].isupper() for k in doc.to_array(IDX).tolist()]
         out: list[RecognizerResult] = []
         i, n = 0, len(doc)
         while i < n:
-            tok = doc[i]
-            if i in covered or not name_like(tok):
+            if i in covered or not cap[i] or not name_like(tok := doc[i]):
                 i += 1
                 continue
             j = i + 1
-            while j < n and j not in covered:
+            while j < n and j not in covered and cap[j]:
                 if name_like(doc[j]):
                     j += 1
-                elif not tagged and _initial(doc[j]) and j + 1 < n and name_like(doc[j + 1]):
+                elif not tagged and _initial(doc[j]) and j + 1 < n and cap[j + 1] and name_like(doc[j + 1]):
                     j += 2
                 else:
                     break
