@@ -111,8 +111,9 @@ def test_auto_engine_starts_helpers_only_when_the_remaining_work_pays_for_their_
     # before the first batch, on a guess that errs towards fewer workers; a small input still runs here alone
     forked = lambda chars: AutoEngine(spec, 2, expected_chars=chars, pool=lambda n, b: None,  # type: ignore  # noqa: E731
                                       inherits=True)
-    assert forked(1_000_000)._pays_at_once() and not forked(50_000)._pays_at_once()
-    assert not forked(None)._pays_at_once() and not two._pays_at_once()
+    assert forked(1_000_000)._pays_at_once(20_000) and not forked(50_000)._pays_at_once(20_000)
+    assert not forked(None)._pays_at_once(20_000) and not two._pays_at_once(20_000)
+    assert not forked(1_000_000)._pays_at_once(1_000_000)  # one long record: nothing for a helper to share
     assert forked(1_000_000)._pays(2.0, 0.5, 100_000)  # where the loading ones would not (above)
 
 

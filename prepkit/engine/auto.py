@@ -86,24 +86,26 @@ class AutoEngine:
                 t0 = time.perf_counter()
                 processor.pipeline  # noqa: B018 - build it now, so its load is timed apart from the work
                 load_s = time.perf_counter() - t0
-                if self._pays_at_once():
+                if self._pays_at_once(_chars(batch)):
                     yield from self._start_pool(processor, itertools.chain([batch], it))
                     return
             t0 = time.perf_counter()
             results = processor(batch)
             work_s += time.perf_counter() - t0
-            done_chars += sum((r if isinstance(r, Record) else r.record).char_count for r in batch)
+            done_chars += _chars(batch)
             yield results
             if self._pays(load_s, work_s, done_chars):
                 yield from self._start_pool(processor, it)
                 return
 
-    def _pays_at_once(self) -> bool:
-        """Forked helpers cost almost nothing to start: when even a fast guess at the input's work pays for them,
-        they start before the first batch instead of after it (a batch is a second or two of one idle core)."""
+    def _pays_at_once(self, first_batch_chars: int) -> bool:
+        """Forked helpers cost almost nothing to start: when even a fast guess at the work after the first batch
+        pays for them, they start before it instead of after it (a batch is a second or two of one idle core).
+        An input that is all in its first batch (one long record) has nothing to share: it stays here."""
         if not self.inherits or self.max_workers <= 1 or not self.expected_chars:
             return False
-        return self.expected_chars / FAST_CHARS_PER_SECOND * (1 - 1 / self.max_workers) > POOL_OVERHEAD_SECONDS
+        after_first = self.expected_chars - first_batch_chars
+        return after_first / FAST_CHARS_PER_SECOND * (1 - 1 / self.max_workers) > POOL_OVERHEAD_SECONDS
 
     def _start_pool(self, processor: BatchProcessor, it: Iterator[Batch]) -> Iterator[list[Result]]:
         self.pool = self._pool_factory(self.max_workers - 1, processor)
@@ -129,3 +131,7 @@ class AutoEngine:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
+
+
+def _chars(batch: Batch) -> int:
+    return sum((r if isinstance(r, Record) else r.record).char_count for r in batch)
