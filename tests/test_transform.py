@@ -185,3 +185,26 @@ def test_free_mail_domain_detected_on_its_own_is_not_kept(tmp_path: Path, monkey
     keep = policy(tmp_path, "  DEFAULT: {operator: synthesize}\n  EMAIL_ADDRESS: {operator: synthesize, keep_domain: true}")
     with pytest.raises(SurrogateError):
         Transformer(keep, KEY).transform(r, fs)
+
+
+def test_an_initial_follows_the_first_mapped_given_name_with_its_letter(tmp_path: Path) -> None:
+    """"M. Lopez" beside "Maria Lopez" and "Mark Lee": the initial is that of the surrogate of the mapped given name
+    that sorts first (maria < mark), found through a per-letter index, as the sorted search of every mapped part."""
+    from prepkit.transform.context import DocContext
+    from prepkit.transform.fakes.names import doc_names
+
+    tr = Transformer(policy(tmp_path, "  DEFAULT: {operator: synthesize}"), KEY)
+    names = [("PERSON", n) for n in ("Mark Lee", "Maria Lopez", "Zoe Quinn", "Anna Berg", "Ángel Díaz", "Ben Ode",
+                                     "M. Lopez")]
+    parts = doc_names(DocContext.for_document(tr.shared, "r", real=names, kept=names))
+    for _, n in names:
+        parts.fake(n)
+    found = 0
+    for letter in "mMzZaAábBqQxX":
+        first = next((fake[0].upper() for (role, norm), fake in sorted(parts.mapped.items())
+                      if role == "given" and norm.startswith(letter.lower())), None)
+        if first is not None:
+            found += 1
+            assert parts.initial(letter, "seed") == (first if letter.isupper() else first.lower())
+    assert found == 9  # m, z, a, b in both cases and "á": the letters with a mapped given name
+    assert parts.fake("M. Lopez").startswith(parts.mapped[("given", "maria")][0] + ". ")

@@ -6,7 +6,6 @@ values (so a surrogate never lands on one of them) and the name parts seen, so n
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import random
 import re
@@ -71,7 +70,7 @@ class Shared:
     def seed(self, purpose: str, value: str, attempt: int = 0) -> int:
         """HMAC(surrogate key, purpose + normalized value + attempt): the whole source of a surrogate's randomness."""
         msg = f"{purpose}\x00{value}\x00{attempt}".encode()
-        return int.from_bytes(hmac.new(self.keys.surrogate, msg, hashlib.sha256).digest()[:8], "big")
+        return int.from_bytes(hmac.digest(self.keys.surrogate, msg, "sha256")[:8], "big")  # one-shot: same bytes
 
 
 @dataclass

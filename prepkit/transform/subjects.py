@@ -6,7 +6,6 @@ same subject) but normalizes by type, so "+1 (555) 010-9999" and "555.010.9999"-
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -56,7 +55,7 @@ def name_identity(value: str) -> str | None:
 
 
 def _h(keyring: KeyRing, text: str) -> str:
-    return hmac.new(keyring.derive("subject"), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(keyring.derive("subject"), text.encode(), "sha256").hex()  # one-shot: same digest
 
 
 def subject_hash(keyring: KeyRing, value: str, entity_type: str | None = None) -> str:

@@ -24,6 +24,7 @@ _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "mister", "mada
 _FEMALE_TITLES = {"mrs", "ms", "miss", "madam", "mme", "mlle", "frau"}
 _MALE_TITLES = {"mr", "mister", "sir", "herr"}
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "md", "phd"}
+_GIVEN_BY_GENDER = {"female": "first_name_female", "male": "first_name_male"}
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?\.?|[^\s,;()]+")
 
 
@@ -86,6 +87,9 @@ class Names:
                         (self.given_parts if role == "given" else self.family_parts).add(bare)
         self.mapped: dict[tuple[str, str], str] = {}
         self.used: dict[str, tuple[str, str]] = {}
+        # first character -> the smallest mapped given name starting with it (what `initial` looks for): sorting
+        # every mapped part for each initial was quadratic in a long document
+        self.first_given: dict[str, str] = {}
 
     def roles(self, value: str, learn: bool = True) -> list[str]:
         toks = _name_tokens(value)
@@ -139,8 +143,8 @@ class Names:
         gender = self.gender(piece, titles) if role == "given" else None
 
         def from_faker(f: Faker) -> str:
-            if role == "given":
-                return {"female": f.first_name_female, "male": f.first_name_male}.get(gender or "", f.first_name)()
+            if role == "given":  # only the method drawn from is looked up on Faker's proxy (each lookup costs)
+                return str(getattr(f, _GIVEN_BY_GENDER.get(gender or "", "first_name"))())
             return str(f.last_name())
 
         # Faker's lists first; a long document can hold most of them already, so then coin a pronounceable
@@ -154,15 +158,21 @@ class Names:
                     continue  # a real name of this record, or already another person's part here
                 self.mapped[key] = fake
                 self.used[low] = key
+                if role == "given" and norm:
+                    best = self.first_given.get(norm[0])
+                    if best is None or norm < best:
+                        self.first_given[norm[0]] = norm
                 return case_like(piece, fake)
         raise SurrogateError("PERSON: no name part distinct from the record's names")
 
     def initial(self, letter: str, attempt_seed: str) -> str:
         """An initial follows a mapped given name with that letter ("M. Lopez" beside "Maria Lopez")."""
         low = letter.lower()
-        for (role, norm), fake in sorted(self.mapped.items()):
-            if role == "given" and norm.startswith(low):
-                return case_like(letter, fake[0].upper())
+        # the first mapped given name in sorted order that starts with the letter
+        norm = self.first_given.get(low) if len(low) == 1 else \
+            min((n for r, n in self.mapped if r == "given" and n.startswith(low)), default=None)
+        if norm is not None:
+            return case_like(letter, self.mapped[("given", norm)][0].upper())
         rng = self.ctx.shared.rng("PERSON/initial", low + "\x00" + attempt_seed)
         return case_like(letter, rng.choice(string.ascii_uppercase))
 
