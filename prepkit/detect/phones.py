@@ -74,10 +74,10 @@ from phonenumbers.util import to_long
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-# (candidate, regions, leniency) -> the positions in `regions` of the regions under whose default the candidate is
-# a valid number at `leniency`. Bounded: cleared when full (a long run meets millions of distinct digit runs).
+# (regions, leniency) -> candidate -> the positions in `regions` of the regions under whose default the candidate
+# is a valid number at `leniency`. Bounded: cleared when full (a long run meets millions of distinct digit runs).
 _MEMO_LIMIT = 200_000
-_memo: dict[tuple[str, tuple[str, ...], int], frozenset[int]] = {}
+_memo: dict[tuple[tuple[str, ...], int], dict[str, frozenset[int]]] = {}
 # a finding's text -> the region Presidio names in its explanation (None: the text does not parse without a region)
 _named: dict[str, str | None] = {}
 _MAX_TRIES = 65535  # PhoneNumberMatcher's default, which Presidio keeps
@@ -303,24 +303,23 @@ def _too_short(digits: str, region: str) -> bool:
     return fewest is not None and len(digits) < fewest
 
 
-def _valid(candidate: str, regions: tuple[str, ...], leniency: int) -> frozenset[int]:
-    key = (candidate, regions, leniency)
-    out = _memo.get(key)
-    if out is None:
-        if len(_memo) >= _MEMO_LIMIT:
-            _memo.clear()
-        out = _memo[key] = _check(candidate, regions, leniency)
-    return out
-
-
 def _trim(pattern: re.Pattern[str], candidate: str) -> str:
     """phonenumbermatcher's _trim_after_first_match."""
     m = pattern.search(candidate)
     return candidate[:m.start()] if m else candidate
 
 
-_is_latin_letter = PhoneNumberMatcher._is_latin_letter
-_is_invalid_punctuation_symbol = PhoneNumberMatcher._is_invalid_punctuation_symbol
+_NONE: frozenset[int] = frozenset()
+_bad_neighbours: dict[str, bool] = {}
+
+
+def _bad_neighbour(char: str) -> bool:
+    """The matcher's test of the characters around a candidate at VALID: a Latin letter, a currency sign or '%'."""
+    out = _bad_neighbours.get(char)
+    if out is None:
+        out = _bad_neighbours[char] = bool(PhoneNumberMatcher._is_invalid_punctuation_symbol(char)
+                                           or PhoneNumberMatcher._is_latin_letter(char))
+    return out
 
 
 class _Walk:
@@ -331,7 +330,7 @@ class _Walk:
         self.regions = regions
         self.leniency = leniency
         self.tries = [max_tries] * len(regions)
-        self.shape: dict[tuple[str, int], bool] = {}
+        self.verdicts = _memo.setdefault((regions, leniency), {})
 
     def matches(self) -> list[list[tuple[int, int]]]:
         """Per region (in `regions` order), the (start, end) of each number its own matcher yields, in order."""
@@ -414,26 +413,25 @@ class _Walk:
         return rest
 
     def _parse_and_verify(self, candidate: str, offset: int) -> frozenset[int]:
-        key = (candidate, offset)
-        ok = self.shape.get(key)
-        if ok is None:
-            ok = self.shape[key] = self._shape_ok(candidate, offset)
-        return _valid(candidate, self.regions, self.leniency) if ok else frozenset()
+        if not self._shape_ok(candidate, offset):
+            return _NONE
+        out = self.verdicts.get(candidate)
+        if out is None:
+            if len(self.verdicts) >= _MEMO_LIMIT:
+                self.verdicts.clear()
+            out = self.verdicts[candidate] = _check(candidate, self.regions, self.leniency)
+        return out
 
     def _shape_ok(self, candidate: str, offset: int) -> bool:
         # phonenumbermatcher._parse_and_verify up to the parse, unchanged
         if not fullmatch(_pm._MATCHING_BRACKETS, candidate) or _pm._PUB_PAGES.search(candidate):
             return False
         if self.leniency >= Leniency.VALID:
-            if offset > 0 and not _pm._LEAD_PATTERN.match(candidate):
-                previous_char = self.text[offset - 1]
-                if _is_invalid_punctuation_symbol(previous_char) or _is_latin_letter(previous_char):
-                    return False
+            if offset > 0 and not _pm._LEAD_PATTERN.match(candidate) and _bad_neighbour(self.text[offset - 1]):
+                return False
             last_char_index = offset + len(candidate)
-            if last_char_index < len(self.text):
-                next_char = self.text[last_char_index]
-                if _is_invalid_punctuation_symbol(next_char) or _is_latin_letter(next_char):
-                    return False
+            if last_char_index < len(self.text) and _bad_neighbour(self.text[last_char_index]):
+                return False
         return True
 
 
