@@ -141,3 +141,23 @@ def test_a_long_record_is_matched_in_one_pass_over_its_words() -> None:
     findings = [Finding(0, m, m + 17, "PERSON", 0.9, "x") for m in range(45, len(text), 140)]  # every other one
     extra = corpus.match([text], findings)
     assert len(extra) == 20_000 and {text[f.start:f.end] for f in extra} == {"Oluwaseun Adeyemi"}
+
+
+def test_a_run_of_words_that_starts_no_value_is_not_extended() -> None:
+    """Each capitalised word is digested once when no value learnt starts with it, not once per run length (a
+    run that cannot become a value is not grown word by word); what is found stays the same."""
+    corpus = CorpusRecall(key=b"k" * 32)
+    corpus.learn(["Maria del Carmen Ortiz"], [Finding(0, 0, 22, "PERSON", 0.9, "x")])
+    text = "Alpha Beta Gamma Delta met Maria del Carmen Ortiz and Maria Lopez."
+    calls: list[str] = []
+    digest = corpus._digest
+
+    def counted(normalised: str) -> bytes:
+        calls.append(normalised)
+        return digest(normalised)
+
+    corpus._digest = counted  # type: ignore[method-assign]
+    assert [text[f.start:f.end] for f in corpus.match([text])] == ["Maria del Carmen Ortiz"]
+    # Alpha, Beta, Gamma, Delta: one each; Maria del Carmen Ortiz: its four prefixes; "Maria Lopez": two
+    assert calls.count("alpha") == 1 and "alpha beta" not in calls and "maria lopez" in calls
+    assert len(calls) == 4 + 4 + 2 + 2 + 1  # and one each for the starts "Carmen", "Ortiz" and "Lopez"

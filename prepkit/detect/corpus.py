@@ -80,6 +80,9 @@ class CorpusRecall:
     min_score: float = 0.5  # values found with a lower score are not learnt (they are still masked where found)
     _values: dict[bytes, str] = field(default_factory=dict)  # digest -> entity type
     _longest: int = 0  # words in the longest value learnt: longer spans need not be looked up
+    # digests of the first 1..n words of every value learnt (keyed like the values): a run of words whose start
+    # is none of these cannot grow into a value, so it is not extended word by word
+    _prefixes: set[bytes] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if len(self.key) < 16:
@@ -102,26 +105,31 @@ class CorpusRecall:
         hundreds of megabytes."""
         longest = min(self._longest, MAX_WORDS)
         tokens = _TOKEN.finditer(text)
-        ahead: deque[tuple[int, int, str]] = deque()  # (start, end, word) from the current token on
+        ahead: deque[tuple[int, int, str, str]] = deque()  # (start, end, word, normalised) from the current token on
         while True:
             while len(ahead) < longest and (m := next(tokens, None)) is not None:
-                ahead.append((m.start(), m.end(), m.group()))
+                ahead.append((m.start(), m.end(), m.group(), _word(m.group())))
             if not ahead:
                 return
-            start, _, w0 = ahead[0]
+            start, _, w0, _ = ahead[0]
             if w0[:1].isupper() or "@" in w0:  # no value starts with a lower-case word (the cheap test)
                 words: list[str] = []
+                key = ""
                 prev_end = -1
-                for s, e, w in ahead:
+                for s, e, w, norm in ahead:
                     if words and not _GAP.fullmatch(text, prev_end, s):
                         break
                     words.append(w)
                     prev_end = e
+                    key = f"{key} {norm}" if key else norm
+                    d = self._digest(key)
+                    if d not in self._prefixes:
+                        break  # no value learnt starts with these words: no longer run is one either
                     if not _capitalised(words):
                         if w in _PARTICLES:
                             continue  # a particle may still be followed by a capitalised word
                         break
-                    yield start, e, self._digest(" ".join(_word(x) for x in words))
+                    yield start, e, d
             ahead.popleft()
 
     def learn(self, texts: Sequence[str], findings: Sequence[Finding]) -> int:
@@ -144,6 +152,7 @@ class CorpusRecall:
             if d not in self._values:
                 self._values[d] = f.entity_type
                 self._longest = max(self._longest, len(words))
+                self._prefixes.update(self._digest(" ".join(words[:k])) for k in range(1, len(words) + 1))
                 new += 1
         return new
 
