@@ -10,7 +10,7 @@ second time by the verification re-scan. The findings here are the same, found w
   from next and how many failed tries it has left. Regions that search from the same place (or from places with
   no candidate between them) meet the same candidate and walk together; a region that finds a number there moves
   on from the end of it, the others from the end of the candidate, each keeping its own count of tries, exactly
-  as its own matcher would (`_walk` below follows phonenumbermatcher's `_find`, `_extract_match` and
+  as its own matcher would (`_Walk` below follows phonenumbermatcher's `_find`, `_extract_match` and
   `_extract_inner_match` step for step).
 - Whether a candidate is a valid number is a pure function of (candidate, region) at the leniencies shared here
   (VALID and POSSIBLE): it is worked out for all regions at once and memoised per candidate for the process.
