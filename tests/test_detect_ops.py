@@ -37,3 +37,19 @@ def test_numpy_matmul_finds_the_same_entities_as_blis() -> None:
     want = _ents(blis, texts)
     assert _ents(fast, texts) == want
     assert sum(map(len, want)) > 100
+
+
+def test_nlp_artifacts_from_arrays_equal_presidios(default_pipeline) -> None:
+    # prepkit builds Presidio's NlpArtifacts from whole-document arrays (speed only): lemmas, token offsets,
+    # keywords, entities and scores must be what Presidio's own loop over the tokens gives
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    engine = default_pipeline.detector.analyzer.nlp_engine
+    nlp = engine.nlp["en"]
+    for doc in nlp.pipe([*_texts(), "", "  \n", "Hi"], batch_size=32):
+        ours, theirs = engine._doc_to_nlp_artifact(doc, "en"), SpacyNlpEngine._doc_to_nlp_artifact(engine, doc, "en")
+        assert (ours.lemmas, ours.tokens_indices, ours.keywords, ours.scores) == \
+            (theirs.lemmas, theirs.tokens_indices, theirs.keywords, theirs.scores), doc.text[:60]
+        assert [(e.start, e.end, e.label_) for e in ours.entities] == \
+            [(e.start, e.end, e.label_) for e in theirs.entities]
+        assert all(isinstance(i, int) for i in ours.tokens_indices)

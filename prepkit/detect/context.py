@@ -23,6 +23,7 @@ from typing import Any
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
+from spacy.attrs import IDX, LENGTH
 
 
 class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
@@ -38,7 +39,10 @@ class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
     ) -> int:
         if tokens is not self._doc:
             self._doc = tokens
-            self._ends = [i + len(t) for i, t in zip(tokens_indices, tokens, strict=False)]
+            if hasattr(tokens, "to_array") and len(tokens) == len(tokens_indices):  # a spaCy Doc: no Token objects
+                self._ends = tokens.to_array([IDX, LENGTH]).reshape(len(tokens), 2).sum(axis=1).tolist()
+            else:
+                self._ends = [i + len(t) for i, t in zip(tokens_indices, tokens, strict=False)]
         i = bisect.bisect_right(self._ends, start)
         if i >= len(self._ends):
             raise ValueError("Did not find word '" + word + "' in the list of tokens although it is expected to "
