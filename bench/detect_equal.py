@@ -32,7 +32,7 @@ def texts(shapes_dir: Path, eval_dir: Path) -> dict[str, list[str]]:
         out[f"eval/{f.stem}"] = [json.loads(line)["text"] for line in f.open(encoding="utf-8") if line.strip()]
     for shape in SHAPES:
         d = shapes_dir / shape
-        if not (d / "texts.jsonl").exists():
+        if not (d / ".complete").exists():  # a write cut short leaves texts.jsonl behind, maybe empty
             write(shape, d, _SHAPE_BYTES)
         out[f"shape/{shape}"] = [json.loads(line)["text"] for line in (d / "texts.jsonl").open(encoding="utf-8")]
     return out
