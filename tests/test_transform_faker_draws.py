@@ -43,3 +43,15 @@ def test_the_kept_sums_are_used_and_other_draws_go_to_faker() -> None:
         assert fast.random_element(("x", "y", "z")) == plain.random_element(("x", "y", "z"))
     with pytest.raises(ValueError):  # zero weights: Faker's own error, not an index error
         fast.random_element(OrderedDict([("a", 0.0)]))
+
+
+def test_hmac_with_kept_pads_is_the_hmac_modules() -> None:
+    """Surrogate seeds and subject hashes come from `keyed.hmac_sha256`: byte for byte the standard HMAC."""
+    import hmac
+
+    from prepkit.transform.keyed import hmac_sha256
+
+    for key in (b"", b"k" * 32, bytes(range(64)), bytes(range(200))):  # short, block-sized and hashed keys
+        for msg in (b"", b"PERSON/given\x00maria\x000", "é, 北京".encode() * 40):
+            assert hmac_sha256(key, msg) == hmac.digest(key, msg, "sha256")
+    assert hmac_sha256(b"a" * 32, b"m") != hmac_sha256(b"b" * 32, b"m")  # the pads are kept per key

@@ -6,7 +6,6 @@ values (so a surrogate never lands on one of them) and the name parts seen, so n
 
 from __future__ import annotations
 
-import hmac
 import random
 import re
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from faker import Faker
 from prepkit.keys import KeyRing
 from prepkit.transform import faker_draws
 from prepkit.transform.crypto import encryption_key
+from prepkit.transform.keyed import hmac_sha256
 from prepkit.transform.match import _DIGIT_RUN, Haystack, Needle, needle
 from prepkit.transform.subjects import normalize
 
@@ -70,7 +70,7 @@ class Shared:
     def seed(self, purpose: str, value: str, attempt: int = 0) -> int:
         """HMAC(surrogate key, purpose + normalized value + attempt): the whole source of a surrogate's randomness."""
         msg = f"{purpose}\x00{value}\x00{attempt}".encode()
-        return int.from_bytes(hmac.digest(self.keys.surrogate, msg, "sha256")[:8], "big")  # one-shot: same bytes
+        return int.from_bytes(hmac_sha256(self.keys.surrogate, msg)[:8], "big")
 
 
 @dataclass

@@ -6,13 +6,13 @@ same subject) but normalizes by type, so "+1 (555) 010-9999" and "555.010.9999"-
 
 from __future__ import annotations
 
-import hmac
 import re
 import unicodedata
 from functools import lru_cache
 
 from prepkit.entities import DIGIT_TYPES
 from prepkit.keys import KeyRing
+from prepkit.transform.keyed import hmac_sha256
 
 _WS = re.compile(r"\s+")
 
@@ -55,7 +55,7 @@ def name_identity(value: str) -> str | None:
 
 
 def _h(keyring: KeyRing, text: str) -> str:
-    return hmac.digest(keyring.derive("subject"), text.encode(), "sha256").hex()  # one-shot: same digest
+    return hmac_sha256(keyring.derive("subject"), text.encode()).hex()
 
 
 def subject_hash(keyring: KeyRing, value: str, entity_type: str | None = None) -> str:
