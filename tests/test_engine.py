@@ -137,6 +137,25 @@ def test_auto_engine_stays_in_process_when_little_work_is_left(default_pipeline)
     assert [r.record.id for r in out] == [f"r{i}" for i in range(8)]
 
 
+
+def test_auto_engine_starts_no_pool_after_the_last_batch(default_pipeline):
+    # one long record is one batch: once it is done there is nothing left to share, whatever its cost said
+    from prepkit.engine.auto import AutoEngine
+    from prepkit.engine.multiprocess import MultiprocessEngine
+
+    class PaysAlways(AutoEngine):
+        def _pays(self, load_s: float, work_s: float, done_chars: int) -> bool:
+            return True
+
+    spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
+    for batches, want in ((_auto_records(4), []), (_auto_records(8), [1])):
+        started: list[int] = []
+        engine = PaysAlways(spec, 2, expected_chars=None, inherits=True,
+                            pool=lambda n, b: started.append(n) or MultiprocessEngine(spec, n, b))  # noqa: B023
+        out = [r.record.id for b in engine.map(batches) for r in b]
+        engine.close()
+        assert started == want and out == [r.id for b in batches for r in b]
+
 def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_not_change(default_pipeline):
     from prepkit.engine.auto import AutoEngine
     from prepkit.engine.multiprocess import MultiprocessEngine

@@ -95,7 +95,11 @@ class AutoEngine:
             done_chars += _chars(batch)
             yield results
             if self._pays(load_s, work_s, done_chars):
-                yield from self._start_pool(processor, it)
+                # only for batches still to come: after the last one a pool would share nothing (one long record
+                # is one batch) and, forked, would only hold a copy of this process's memory
+                following = next(it, None)
+                if following is not None:
+                    yield from self._start_pool(processor, itertools.chain([following], it))
                 return
 
     def _pays_at_once(self, first_batch_chars: int) -> bool:
