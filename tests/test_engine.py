@@ -156,15 +156,22 @@ def test_auto_engine_starts_no_pool_after_the_last_batch(default_pipeline):
         engine.close()
         assert started == want and out == [r.id for b in batches for r in b]
 
+
+def _local_results(spec: WorkerSpec, batches: list[list[Record]]) -> list[tuple[object, ...]]:
+    """(id, transformed, decision) per record, computed in this process: what every engine must give."""
+    local = make_engine("local", spec, 1)
+    want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
+    local.close()
+    return want
+
+
 def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_not_change(default_pipeline):
     from prepkit.engine.auto import AutoEngine
     from prepkit.engine.multiprocess import MultiprocessEngine
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     batches = _auto_records(12)
-    local = make_engine("local", spec, 1)
-    want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
-    local.close()
+    want = _local_results(spec, batches)
     # a run that promises a billion characters: the first batch's measured cost says a helper pays at once; from
     # then on this process and one pool worker share the batches
     engine = AutoEngine(spec, 2, expected_chars=10**9, pool=lambda n, b: MultiprocessEngine(spec, n))
@@ -175,7 +182,6 @@ def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_n
     again = [(r.record.id, r.transformed, r.decision) for b in engine.map(batches[::-1]) for r in b]
     engine.close()
     assert again == [x for b in batches[::-1] for x in want if x[0] in {r.id for r in b}]
-
 
 
 @pytest.mark.skipif(not __import__("prepkit.engine.multiprocess", fromlist=["x"]).can_inherit()
@@ -190,9 +196,7 @@ def test_auto_engine_helpers_inherit_the_pipeline_built_here_instead_of_loading_
 
     spec = WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring)
     batches = _auto_records(12)
-    local = make_engine("local", spec, 1)
-    want = [(r.record.id, r.transformed, r.decision) for b in local.map(batches) for r in b]
-    local.close()
+    want = _local_results(spec, batches)
     # A worker that built its own pipeline from this spec would fail: the spaCy model it names does not exist.
     # The forked helper must use the pipeline this process built, already loaded.
     broken = dataclasses.replace(spec, spacy_model="no_such_spacy_model")
