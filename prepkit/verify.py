@@ -22,9 +22,10 @@ it covers to the next whitespace, plus `rescan_margin` characters of context mor
 the inner part are reported. A segment with no inserted span is not re-scanned at all.
 What this assumes: a pattern match and the context its recognizer reads are shorter than `rescan_margin`
 (phones, cards, IBANs, e-mail addresses are; a URL longer than that next to an inserted span is still reported,
-cut at the window's edge, as the URL it starts with). Matches that the transformation creates by joining an
-inserted value to its neighbours ("4111" inserted before "1111 1111 1111") are within the margin by
-construction. The original-values check (a) still searches the whole record, so a detected value that
+cut at the window's edge, as the URL it starts with). A match that the transformation creates by joining an
+inserted value to its neighbours ("4111" inserted before "1111 1111 1111") touches the inserted span, so it is
+prepkit's and never reported; the unchanged part alone ("1111 1111 1111") is judged on its own, within the
+margin. The original-values check (a) still searches the whole record, so a detected value that
 propagation missed in another layout or another segment is still found wherever it is. Without `rescan_margin`
 (a verifier used on its own, with findings from elsewhere) the whole output is scanned.
 
