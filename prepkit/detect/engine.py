@@ -18,11 +18,11 @@ import spacy
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-from presidio_analyzer.recognizer_registry import RecognizerRegistry
 from spacy.attrs import IDX, LEMMA, LOWER, POS, TAG
 from spacy.parts_of_speech import IDS as POS_IDS
 from threadpoolctl import ThreadpoolController
 
+from prepkit.detect.analyzer import CachedRecognizerRegistry, FastAnalyzerEngine
 from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
@@ -235,7 +235,7 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     )
     nlp_engine.needs_tags = det.builtin_recognizers  # type: ignore[attr-defined]  # proper-noun recognizer
     nlp_engine.load()
-    registry = RecognizerRegistry(supported_languages=[det.language])
+    registry = CachedRecognizerRegistry(supported_languages=[det.language])
     registry.load_predefined_recognizers(languages=[det.language], nlp_engine=nlp_engine)
     if det.builtin_recognizers:
         for own in builtin_recognizers(det.language):
@@ -247,8 +247,8 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     for r in registry.recognizers:
         scope(r)
         share_phone_work(r)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
-                          context_aware_enhancer=FastLemmaContextAwareEnhancer())
+    return FastAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
+                              context_aware_enhancer=FastLemmaContextAwareEnhancer())
 
 
 _NAME_LIKE = {"ORGANIZATION", "NRP", "LOCATION"}
