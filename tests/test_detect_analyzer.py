@@ -5,13 +5,19 @@ same order (type, span, score, recognizer name and id, explanation)."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
-from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerResult, pattern_recognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
-from prepkit.detect.analyzer import CachedRecognizerRegistry, FastAnalyzerEngine, overrides_context
+from prepkit.detect.analyzer import (
+    CachedRecognizerRegistry,
+    FastAnalyzerEngine,
+    overrides_context,
+    quick_patterns,
+)
 from tests.conftest import EVAL_FIXTURES, SAMPLES
 
 _NAME, _ID = RecognizerResult.RECOGNIZER_NAME_KEY, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
@@ -128,3 +134,32 @@ def test_registry_cache_answers_as_presidio_and_follows_changes(fast) -> None:
     assert adhoc not in cached.get_recognizers("en", entities=["EMAIL_ADDRESS"])
     with pytest.raises(ValueError):
         cached.get_recognizers("en", entities=["NO_SUCH_ENTITY"])
+
+
+def _presidio_patterns(fast: AnalyzerEngine) -> list[PatternRecognizer]:
+    out = [r for r in fast.registry.recognizers if "_PatternRecognizer__analyze_patterns" in vars(r)]
+    assert len(out) >= 12  # Presidio's own pattern recognizers: credit card, SSN, dates, IPs, URLs...
+    return out
+
+
+def test_quick_patterns_give_presidios_results(fast) -> None:
+    original = PatternRecognizer._PatternRecognizer__analyze_patterns  # type: ignore[attr-defined]
+    n = 0
+    for rec in _presidio_patterns(fast):
+        for text in _texts():
+            got = rec._PatternRecognizer__analyze_patterns(text)  # type: ignore[attr-defined]
+            want = original(rec, text)
+            assert _view(got) == _view(want), (rec.name, text[:60])
+            n += len(want)
+    assert n > 50
+
+
+def test_quick_patterns_keep_presidios_regex_timeout(monkeypatch, caplog) -> None:
+    rec = PatternRecognizer(supported_entity="X", patterns=[Pattern("groups", r"(?:\d{3}-){5}\d{3}", 0.5)])
+    assert quick_patterns(rec)
+    text = ("123-" * 4 + "x ") * 20_000 + "123-456-789-012-345-678"
+    assert [(r.start, r.end) for r in rec.analyze(text, ["X"])] == [(len(text) - 23, len(text))]
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1e-6)
+    with caplog.at_level(logging.WARNING, logger="presidio-analyzer"):
+        assert rec.analyze(text, ["X"]) == []  # expired: the pattern is skipped, as Presidio does
+    assert "timed out" in caplog.text

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import pattern_recognizer as presidio_patterns
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+_NAME = RecognizerResult.RECOGNIZER_NAME_KEY
+_PATTERNS = "_PatternRecognizer__analyze_patterns"  # the private method, by its mangled name
 
 
 class CachedRecognizerRegistry(RecognizerRegistry):
@@ -72,3 +75,48 @@ class FastAnalyzerEngine(AnalyzerEngine):
             results.extend(own)
         return self.context_aware_enhancer.enhance_using_context(
             text=text, raw_results=results, nlp_artifacts=nlp_artifacts, recognizers=recognizers, context=context)
+
+
+def quick_patterns(recognizer: EntityRecognizer) -> bool:
+    """Install the quick pattern loop on `recognizer` if it runs Presidio's own; True if it was installed."""
+    if not isinstance(recognizer, PatternRecognizer) \
+            or getattr(type(recognizer), _PATTERNS) is not getattr(PatternRecognizer, _PATTERNS):
+        return False
+    rec: Any = recognizer  # Presidio leaves `name` and `patterns` untyped
+    min_score, max_score = EntityRecognizer.MIN_SCORE, EntityRecognizer.MAX_SCORE
+
+    def analyze_patterns(text: str, flags: int | None = None) -> list[RecognizerResult]:
+        flags = flags if flags else rec.global_regex_flags
+        results: list[RecognizerResult] = []
+        for pattern in rec.patterns:
+            if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
+                pattern.compiled_with_flags = flags
+                pattern.compiled_regex = presidio_patterns.re.compile(pattern.regex, flags=flags)
+            try:
+                for match in pattern.compiled_regex.finditer(text, timeout=presidio_patterns.REGEX_TIMEOUT_SECONDS):
+                    start, end = match.span()
+                    current = text[start:end]
+                    if current == "":
+                        continue
+                    validation = rec.validate_result(current)
+                    description = rec.build_regex_explanation(rec.name, pattern.name, pattern.regex, pattern.score,
+                                                              validation, flags)
+                    result = RecognizerResult(entity_type=rec.supported_entities[0], start=start, end=end,
+                                              score=pattern.score, analysis_explanation=description,
+                                              recognition_metadata={_NAME: rec.name, _ID: rec.id})
+                    if validation is not None:
+                        result.score = max_score if validation else min_score
+                    invalidation = rec.invalidate_result(current)
+                    if invalidation is not None and invalidation:
+                        result.score = min_score
+                    if result.score > min_score:
+                        results.append(result)
+                    description.score = result.score
+            except TimeoutError:
+                presidio_patterns.logger.warning("Regex pattern '%s' timed out after %s seconds, skipping.",
+                                                 pattern.name, presidio_patterns.REGEX_TIMEOUT_SECONDS,
+                                                 exc_info=True)
+        return EntityRecognizer.remove_duplicates(results) if results else results
+
+    setattr(rec, _PATTERNS, analyze_patterns)
+    return True

@@ -22,7 +22,7 @@ from spacy.attrs import IDX, LEMMA, LOWER, POS, TAG
 from spacy.parts_of_speech import IDS as POS_IDS
 from threadpoolctl import ThreadpoolController
 
-from prepkit.detect.analyzer import CachedRecognizerRegistry, FastAnalyzerEngine
+from prepkit.detect.analyzer import CachedRecognizerRegistry, FastAnalyzerEngine, quick_patterns
 from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
@@ -247,6 +247,7 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
     for r in registry.recognizers:
         scope(r)
         share_phone_work(r)
+        quick_patterns(r)
     return FastAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
                               context_aware_enhancer=FastLemmaContextAwareEnhancer())
 
