@@ -189,6 +189,7 @@ def test_auto_engine_starts_a_pool_when_the_remaining_work_pays_and_outputs_do_n
                     reason="workers inherit a built pipeline only where they can be forked (Linux), with 2+ cores")
 def test_auto_engine_helpers_inherit_the_pipeline_built_here_instead_of_loading_models(default_pipeline):
     import dataclasses
+    import gc
 
     from prepkit.engine import BatchProcessor
     from prepkit.engine.auto import AutoEngine
@@ -204,9 +205,12 @@ def test_auto_engine_helpers_inherit_the_pipeline_built_here_instead_of_loading_
     built._pipeline = default_pipeline
     pool = MultiprocessEngine(broken, 1, built)
     try:
+        # the objects the workers share were moved out of the collector's reach before the fork
+        assert gc.get_freeze_count() > 0
         got = [(r.record.id, r.transformed, r.decision) for b in pool.map(batches) for r in b]
     finally:
         pool.close()
+        gc.unfreeze()
     assert got == want
     # the default engine wires it so: its pool factory is handed the processor it built
     handed: list[object] = []
@@ -217,6 +221,30 @@ def test_auto_engine_helpers_inherit_the_pipeline_built_here_instead_of_loading_
     out = [(r.record.id, r.transformed, r.decision) for b in auto.map(batches) for r in b]
     auto.close()
     assert out == want and handed == [auto._processor] and auto.workers_used == auto.max_workers >= 2
+
+def test_cli_and_pool_workers_tune_the_garbage_collector_for_batch_work(default_pipeline, monkeypatch):
+    import gc
+
+    from click.testing import CliRunner
+
+    from prepkit.cli import main
+    from prepkit.engine.gc_tuning import THRESHOLDS
+    from prepkit.engine.multiprocess import MultiprocessEngine
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults (other tests may have run the CLI in this process)
+    try:
+        assert CliRunner().invoke(main, ["policy", "show", "policies/default.yaml"]).exit_code == 0
+        assert gc.get_threshold() == THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
+    # a worker that builds its own pipeline (fork server, spawn) tunes its own collector
+    pool = MultiprocessEngine(WorkerSpec.of(default_pipeline.loaded, default_pipeline.keyring), 1)
+    try:
+        assert tuple(pool.pool.apply(gc.get_threshold)) == THRESHOLDS
+    finally:
+        pool.close()
+
 
 def test_ray_engine_output_is_identical_to_local(in_process_run, tmp_path, monkeypatch):
     pytest.importorskip("ray.data", reason="Ray Data is the optional extra prepkit[ray]")

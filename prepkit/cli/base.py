@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from prepkit import __version__
+from prepkit.engine.gc_tuning import tune_for_batch_work
 from prepkit.errors import EXIT_ERROR, EXIT_FOUND, EXIT_OK, PrepkitError
 from prepkit.nlp_stack import defer_torch_in_this_process
 
@@ -70,6 +71,7 @@ def main() -> None:
     Exit codes: 0 success, 1 found what the command checks for (PII, tampering, policy problems), 2 error.
     """
     defer_torch_in_this_process()
+    tune_for_batch_work()
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prepkit.engine.base import Batch, BatchProcessor, WorkerSpec
+from prepkit.engine.gc_tuning import freeze_before_fork, tune_for_batch_work
 from prepkit.records import Result
 
 _processor: BatchProcessor | None = None
@@ -21,6 +22,7 @@ def _init_worker(spec: WorkerSpec) -> None:
     # Ctrl-C is the parent's to handle (it stops the pool and writes a partial summary); workers printing their
     # own KeyboardInterrupt tracebacks only bury that message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_batch_work()
     _processor = BatchProcessor(spec)
 
 
@@ -54,6 +56,7 @@ class MultiprocessEngine:
             # handler threads start after its workers), and a forked worker leaves through os._exit, so it never
             # flushes or closes the driver's buffered outputs it inherited.
             _processor = built  # kept: a worker the pool starts again later inherits it too
+            freeze_before_fork()
             self.pool: Any = mp.get_context("fork").Pool(workers, initializer=_init_forked)
             return
         ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")

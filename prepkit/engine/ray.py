@@ -119,10 +119,13 @@ class _RayActor:
     def __init__(self, spec: WorkerSpec, probe: CacheProbe | None) -> None:
         import ray
 
+        from prepkit.engine.gc_tuning import tune_for_batch_work
         from prepkit.nlp_stack import defer_torch_in_this_process
 
-        # a Ray worker process serves this actor alone: spaCy/Presidio load without torch, as in a CLI worker
+        # a Ray worker process serves this actor alone: spaCy/Presidio load without torch, and the collector is
+        # tuned, as in a CLI worker
         defer_torch_in_this_process()
+        tune_for_batch_work()
         self.processor = BatchProcessor(spec)
         self.probe = probe
         self.node = ray.get_runtime_context().get_node_id()
