@@ -17,6 +17,9 @@ from prepkit.records import Record, Segment
     ("CALL DMITRI VOLKOV BEFORE FRIDAY", "upper"),
     ("The meeting with Priya Ramanathan went well. She sent the notes on Monday.", None),
     ("ok", None),
+    ("oreeves@example.net", None),  # a lone address (a CSV e-mail cell) has no prose to truecase
+    ("mail j.o'brien+news@mail.example.co.uk, k.lee@example.org", None),
+    ("mail priya at priya.r@example.org today", "lower"),  # prose around an address still counts
 ])
 def test_case_mode(text: str, mode: str | None) -> None:
     assert case_mode(text) == mode

@@ -13,6 +13,9 @@ _UPPER_SHARE = 0.6  # share of multi-letter ALL-CAPS words for a text to count a
 
 
 _NOT_PROSE = re.compile(r"\S*(?:://|www\.)\S*|@[ \t]?\w+|\bRT\b")
+# An e-mail address is no prose either. A text whose words all sit inside addresses (a CSV e-mail cell) has nothing
+# for a truecased copy to show NER, and was a second NER pass over every such cell: 7% of a CSV run's CPU.
+_EMAIL = re.compile(r"[\w.+'’-]+@[\w-]+(?:\.[\w-]+)+")
 _NEGATION = re.compile(r"\s?['’]\s?t\b")  # "don't", "wouldn ' t": the stem is no name
 
 
@@ -21,7 +24,7 @@ def case_mode(text: str) -> str | None:
     ALL-CAPS stretches, None when its case carries signal throughout."""
     # Links, @-handles and the retweet marker keep their own case whatever the writer's habit: not counted.
     words = _WORD.findall(_NOT_PROSE.sub(" ", text))
-    if len(words) < 2:
+    if len(words) < 2 or len(_WORD.findall(_NOT_PROSE.sub(" ", _EMAIL.sub(" ", text)))) < 2:
         return None
     if sum(w.isupper() and len(w) > 1 for w in words) >= _UPPER_SHARE * len(words):
         return "upper"
