@@ -474,7 +474,7 @@ def share_phone_work(recognizer: EntityRecognizer) -> bool:
             for start, end in spans:
                 named = _region_of(text[start:end], named)
                 results.append(rec._get_recognizer_result(_Span(start, end), text, named, nlp_artifacts))
-        return EntityRecognizer.remove_duplicates(results)
+        return EntityRecognizer.remove_duplicates(results) if results else results
 
     rec.analyze = analyze
     return True

@@ -53,4 +53,4 @@ class SafePatternRecognizer(PatternRecognizer):
                 )
                 if res.score > EntityRecognizer.MIN_SCORE:
                     results.append(res)
-        return EntityRecognizer.remove_duplicates(results)
+        return EntityRecognizer.remove_duplicates(results) if results else results
