@@ -42,6 +42,11 @@ def test_the_full_label_set_stays_on_request_and_for_other_models(monkeypatch) -
     assert drop_unused_labels(nlp) == []  # already reduced
 
 
-def test_the_detector_runs_on_the_reduced_model(default_pipeline) -> None:
+def test_the_detector_runs_on_the_reduced_model_unless_the_policy_mimics_vanilla_presidio(default_pipeline) -> None:
+    from prepkit.detect.engine import build_analyzer
+    from prepkit.policy import load_policy
+
     nlp = default_pipeline.detector.analyzer.nlp_engine.nlp["en"]
     assert set(nlp.get_pipe("ner").labels).isdisjoint(DROPPED)
+    vanilla = build_analyzer(load_policy("policies/vanilla.yaml").policy).nlp_engine.nlp["en"]
+    assert set(vanilla.get_pipe("ner").labels) >= DROPPED

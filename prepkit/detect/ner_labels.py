@@ -8,6 +8,9 @@ choices. Where the model would have chosen one of them it now takes its best rem
 its decisions are unchanged, because dropping a choice the model did not take cannot change which choice scored
 highest. The numeric labels (CARDINAL, MONEY, PERCENT, QUANTITY, ORDINAL) stay although prepkit drops their
 spans too: without them a house number or an amount became a DATE.
+
+Only with prepkit's own detection (`builtin_recognizers: true`, the default): a policy that mimics vanilla Presidio
+(policies/vanilla.yaml, bench/policy.yaml) runs the model as trained, so its figures stay vanilla's.
 """
 
 from __future__ import annotations
