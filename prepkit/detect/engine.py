@@ -26,6 +26,7 @@ from prepkit.detect.analyzer import CachedRecognizerRegistry, FastAnalyzerEngine
 from prepkit.detect.calibrate import calibrate
 from prepkit.detect.chunking import merge_window_findings, windows
 from prepkit.detect.context import FastLemmaContextAwareEnhancer
+from prepkit.detect.digit_bound import digit_bound
 from prepkit.detect.digit_bound import guard as guard_digit_bound
 from prepkit.detect.models import load_pipeline
 from prepkit.detect.ner_labels import drop_unused_labels
@@ -254,6 +255,7 @@ def build_analyzer(policy: Policy, spacy_model: str | None = None) -> AnalyzerEn
         scope(r)
         share_phone_work(r)
         quick_patterns(r)
+        guard_digit_bound(r)  # a recognizer that can only match a digit skips texts without one
     return FastAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[det.language],
                               context_aware_enhancer=FastLemmaContextAwareEnhancer())
 
@@ -296,11 +298,10 @@ class Detector:
         # Detection keeps what these find on their own (see _escaped), so no pattern finding that passes the
         # policy's bar is lost inside a longer guess that is dropped later; verification relies on it.
         self._stash: list[tuple[int, int, str, float, str]] | None = None
-        self.digit_bound: list[str] = []  # recognizers that can only match a digit skip texts without one
         for r in self._pattern_recognizers:
             self._watch(r)
-            if guard_digit_bound(r):
-                self.digit_bound.append(str(getattr(r, "name", "")))
+        # guarded in build_analyzer: they skip texts without a digit
+        self.digit_bound = [str(getattr(r, "name", "")) for r in self._pattern_recognizers if digit_bound(r)]
         self.model_name = spacy_model or policy.detection.spacy_model
         nlp = self.analyzer.nlp_engine.nlp[self.language]  # type: ignore[attr-defined]
         self.model_version = f"{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
