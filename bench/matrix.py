@@ -12,9 +12,13 @@ verification) and `bench/policy.yaml` (Presidio's recognizers and replacement, l
 child process measured with its model load (bench/measure.py).
 
 Vanilla is single-threaded: its wall time on an idle machine equals its CPU time, so the wall-clock ratio uses
-vanilla's CPU seconds as its wall time (that lets the vanilla cells, which do not change when prepkit does, be
-measured once even on a busy machine). `--vanilla-from 10` extrapolates vanilla linearly (per character) from the
+vanilla's CPU seconds as its wall time. `--vanilla-from 10` extrapolates vanilla linearly (per character) from the
 10 MB cell of the same shape, for sizes vanilla would take hours on; the report says where it did.
+
+CPU seconds are not a constant of the code: they move with the load on the machine and with the harness (vanilla
+cells measured while the harness still imported torch, and kept through later `--only prepkit` runs, were 22-38%
+too slow and flattered every 0.5 MB ratio). So each side of a cell records when, at which commit and at what load
+it was measured, and the table prints it: a ratio is only as good as the pair of runs it divides.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,7 +57,18 @@ def _vanilla(d: Path) -> dict[str, Any]:
     info = json.loads(m.stdout)
     return {"seconds": round(m.seconds, 2), "cpu_seconds": round(m.cpu_seconds, 2),
             "peak_rss_mb": round(m.peak_rss_mb), "chars": info["chars"], "load_seconds": round(info["load_seconds"], 2),
-            "load_avg": round(os.getloadavg()[0], 2)}
+            "load_avg": round(os.getloadavg()[0], 2), **_provenance()}
+
+
+def _provenance() -> dict[str, str]:
+    """When, at which commit and on which processor a side of a cell was measured (see the docstring: CPU
+    seconds drift, and sessions have run on different processor models)."""
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        rev = "?"
+    return {"measured_at": dt.datetime.now(dt.UTC).isoformat()[:16], "revision": rev, "cpu": _cpu_model()}
 
 
 def _prepkit(d: Path, shape: str, policy: str) -> dict[str, Any]:
@@ -67,7 +83,7 @@ def _prepkit(d: Path, shape: str, policy: str) -> dict[str, Any]:
            "peak_rss_mb": round(m.peak_rss_mb), "records": s["records_in"], "chars": s["chars"],
            "workers": s["engine"]["workers"],  # what ran (auto may stay at one)
            "routes": {k: v for k, v in s["routes"].items() if v},
-           "load_avg": round(os.getloadavg()[0], 2)}
+           "load_avg": round(os.getloadavg()[0], 2), **_provenance()}
     shutil.rmtree(out, ignore_errors=True)
     return row
 
@@ -125,6 +141,17 @@ def _ratio(v: dict[str, Any] | None, p: dict[str, Any]) -> tuple[str, str]:
     return mark(wall, 3.0), mark(cpu, 1.5)
 
 
+def _when(side: dict[str, Any] | None) -> str:
+    if not side:
+        return "–"
+    if side.get("extrapolated_from_mb"):
+        return f"from {side['extrapolated_from_mb']:g} MB"
+    at = side.get("measured_at")
+    if not at:
+        return "not recorded"
+    return f"{at[5:10]} {at[11:16]} {side.get('revision', '')}".strip()
+
+
 def write_report(res: dict[str, Any], path: Path) -> None:
     m = res.get("machine", {})
     lines = ["# Bench matrix: vanilla Presidio vs `prepkit run` (defaults), every corpus shape and size", "",
@@ -136,8 +163,9 @@ def write_report(res: dict[str, Any], path: Path) -> None:
              "- Vanilla is one process: its wall time on an idle machine is its CPU time, so both ratios divide by "
              "vanilla's CPU seconds. **Quote ratios**; each row gives the 1-minute load average when it finished.",
              "", "| shape | MB | records | chars | policy | workers | prepkit wall s | prepkit CPU s | vanilla CPU s "
-             "| × vanilla (wall) | × vanilla (per CPU-s) | peak RSS MB (prepkit / vanilla) | load |",
-             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| × vanilla (wall) | × vanilla (per CPU-s) | peak RSS MB (prepkit / vanilla) | load | measured (prepkit / "
+             "vanilla, UTC) |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key in sorted(res.get("cells", {}), key=lambda k: (float(k.split("@")[1]), k)):
         c = res["cells"][key]
         v = c.get("vanilla")
@@ -148,10 +176,12 @@ def write_report(res: dict[str, Any], path: Path) -> None:
             vr = v.get("peak_rss_mb") if v else None
             lines.append(f"| {c['shape']} | {c['mb']:g} | {p['records']:,} | {p['chars']:,} | {policy} "
                          f"| {p.get('workers', '?')} | {p['seconds']:.1f} | {p['cpu_seconds']:.1f} | {vcpu} | {wall} "
-                         f"| {cpu} | {p['peak_rss_mb']} / {vr if vr is not None else '–'} | {p.get('load_avg', '?')} |")
+                         f"| {cpu} | {p['peak_rss_mb']} / {vr if vr is not None else '–'} | {p.get('load_avg', '?')} "
+                         f"| {_when(p)} / {_when(v)} |")
         if not c.get("prepkit") and v:
             lines.append(f"| {c['shape']} | {c['mb']:g} | {c['corpus']['records']:,} | {v['chars']:,} | – | – | – "
-                         f"| – | {vcpu} | – | – | – / {v.get('peak_rss_mb') or '–'} | {v.get('load_avg') or '–'} |")
+                         f"| – | {vcpu} | – | – | – / {v.get('peak_rss_mb') or '–'} | {v.get('load_avg') or '–'} "
+                         f"| – / {_when(v)} |")
     # the hand-written notes under the table (from "## Notes" on) survive a regeneration
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     notes = old[old.index("\n## Notes"):] if "\n## Notes" in old else ""

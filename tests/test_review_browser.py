@@ -9,6 +9,7 @@ docs/review-record.png and docs/review-report.png.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -72,6 +73,20 @@ def review(tmp_path_factory: pytest.TempPathFactory, quarantine_run: Path):
     stop(proc)
 
 
+def _flash(browser, expected: str) -> str:
+    """The flash message of the page a form's POST leads to. The click returns before that page has loaded (once,
+    under load, the old page was read and had no #flash), so wait for it; a wrong message still fails the assert."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with contextlib.suppress(TimeoutException):  # the caller's assert then shows what the page says instead
+        WebDriverWait(browser, 60).until(expected_conditions.text_to_be_present_in_element((By.ID, "flash"), expected))
+    found = browser.find_elements(By.ID, "flash")
+    return found[0].text if found else "(no #flash on the page)"
+
+
 def test_review_in_a_browser(browser, review):
     from selenium.webdriver.common.by import By
 
@@ -103,7 +118,7 @@ def test_review_in_a_browser(browser, review):
             box.click()
     form.find_element(By.CSS_SELECTOR, "input.reviewer").send_keys("Ana Reviewer")
     form.find_element(By.ID, "release-rag").click()
-    assert "t-iban: released to RAG with label(s) hr" in browser.find_element(By.ID, "flash").text
+    assert "t-iban: released to RAG with label(s) hr" in _flash(browser, "t-iban: released")
     assert [r.find_element(By.TAG_NAME, "a").text
             for r in browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")] == ["t-ssn"]
 
@@ -120,7 +135,7 @@ def test_review_in_a_browser(browser, review):
     assert "not approved" in browser.find_element(By.ID, "status").text
     browser.find_element(By.ID, "approver").send_keys("Clara Compliance")
     browser.find_element(By.ID, "approve").click()
-    assert "approved by Clara Compliance" in browser.find_element(By.ID, "flash").text
+    assert "approved by Clara Compliance" in _flash(browser, "approved by")
     assert "approved" in browser.find_element(By.ID, "status").text
     assert "not approved" not in browser.find_element(By.ID, "status").text
     [approved] = audit_entries(out, "policy_approved")
