@@ -15,10 +15,11 @@ Vanilla is single-threaded: its wall time on an idle machine equals its CPU time
 vanilla's CPU seconds as its wall time. `--vanilla-from 10` extrapolates vanilla linearly (per character) from the
 10 MB cell of the same shape, for sizes vanilla would take hours on; the report says where it did.
 
-CPU seconds are not a constant of the code: they move with the load on the machine and with the harness (vanilla
-cells measured while the harness still imported torch, and kept through later `--only prepkit` runs, were 22-38%
-too slow and flattered every 0.5 MB ratio). So each side of a cell records when, at which commit and at what load
-it was measured, and the table prints it: a ratio is only as good as the pair of runs it divides.
+CPU seconds are not a constant of the code: they move with the load on the machine, the processor and the
+harness. Vanilla cells kept through several `--only prepkit` runs were 22-38% slower than the same harness measures
+on a quiet machine, and 10 MB cells measured at load 5-12 were 17-32% slower: both flattered prepkit's ratios. So
+each side of a cell records when, at which commit and on which processor it was measured (and the load), and the
+table prints it: a ratio is only as good as the pair of runs it divides. Measure both sides together.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def main() -> None:
     ap.add_argument("--shapes", nargs="*", default=list(SHAPES), choices=SHAPES)
     ap.add_argument("--sizes", nargs="*", type=float, default=[0.5, 10.0], help="input sizes in MB")
     ap.add_argument("--policies", nargs="*", default=list(POLICIES), choices=list(POLICIES))
-    ap.add_argument("--only", choices=("vanilla", "prepkit"), help="measure one side, keep the other's cells")
+    ap.add_argument("--only", choices=("vanilla", "prepkit"), help="measure one side, keep the other's cells (the table shows when each was measured)")
     ap.add_argument("--vanilla-from", type=float, default=None,
                     help="for sizes above this (MB), extrapolate vanilla from this size's cell instead of running it")
     args = ap.parse_args()
