@@ -81,6 +81,32 @@ def test_a_huge_integer_id_is_one_rejection_and_the_next_lines_are_read(tmp_path
     assert [i.id for i in items if isinstance(i, Record)] == ["a"] + [f"n{i}" for i in range(50)]
 
 
+@pytest.mark.parametrize("front", [
+    "a: " + "[" * 20000,  # nesting past the YAML limits (the composer recursed until the file was rejected)
+    "x: &x [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(f"x{i}: &x{i} [{', '.join(['*x' + (str(i - 1) if i else '')] * 10)}]\n"
+                                                      for i in range(6)),  # an alias bomb: 10^7 nodes
+    "doc_type: faq\ndoc_type: policy",  # a key given twice: which one routes?
+    "doc_type: [unclosed",  # not YAML
+])
+def test_unreadable_front_matter_is_text_not_metadata_and_the_file_is_read(tmp_path, front):
+    body = "Call Jane Doe at 555-0100 about the VPN."
+    p = tmp_path / "note.md"
+    p.write_text(f"---\n{front}\n---\n{body}\n", encoding="utf-8")
+    [rec] = list(read_file(p, p.name, InputOptions()))
+    assert isinstance(rec, Record)
+    assert rec.metadata == {"doc_type": "document"}
+    assert rec.segments[0].text.startswith("---\n") and rec.segments[0].text.endswith(body + "\n")
+
+
+def test_readable_front_matter_is_metadata_and_leaves_the_text(tmp_path):
+    p = tmp_path / "faq.md"
+    p.write_text("---\ndoc_type: faq\nupdated: 2026-01-02\ntags: [a, b]\n---\nThe VPN is down.\n", encoding="utf-8")
+    [rec] = list(read_file(p, p.name, InputOptions()))
+    assert isinstance(rec, Record)
+    assert rec.metadata == {"doc_type": "faq", "updated": "2026-01-02"}
+    assert rec.segments[0].text == "The VPN is down.\n"
+
+
 @pytest.mark.parametrize("suffix", [".gz", ".zst"])
 def test_compressed_jsonl_is_read_line_by_line(tmp_path, suffix):
     data = _lines({"id": "c1", "text": GOOD}) + b"{broken\n" + _lines({"id": "c2", "text": GOOD})

@@ -25,7 +25,12 @@ def read_text(stream: IO[bytes], name: str, opts: InputOptions) -> Record | Reje
 
 
 def front_matter(text: str, metadata: dict[str, Any]) -> str:
-    """Markdown front matter (`---` YAML `---`) gives document metadata such as doc_type and updated."""
+    """Markdown front matter (`---` YAML `---`) gives document metadata such as doc_type and updated.
+
+    Read with the policy loader's limits: front matter nested thousands deep made the YAML composer recurse until
+    the whole file was rejected. Front matter that is not readable YAML, goes past the limits or gives a key twice
+    (routing reads doc_type: the last of two is a guess) is no metadata; it stays part of the text, which is
+    detected like the rest."""
     if not text.startswith("---\n"):
         return text
     end = text.find("\n---\n", 4)
@@ -33,11 +38,13 @@ def front_matter(text: str, metadata: dict[str, Any]) -> str:
         return text
     import yaml
 
+    from prepkit.policy.safe_yaml import YamlLimitError, load_guarded
+
     try:
-        meta = yaml.safe_load(text[4:end])
-    except yaml.YAMLError:
+        _, meta, duplicates = load_guarded(text[4:end])
+    except (yaml.YAMLError, YamlLimitError):
         return text
-    if not isinstance(meta, dict):
+    if duplicates or not isinstance(meta, dict):
         return text
     for k, v in meta.items():
         if isinstance(v, str | int | float | bool) or v is None:
