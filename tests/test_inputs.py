@@ -81,10 +81,16 @@ def test_a_huge_integer_id_is_one_rejection_and_the_next_lines_are_read(tmp_path
     assert [i.id for i in items if isinstance(i, Record)] == ["a"] + [f"n{i}" for i in range(50)]
 
 
+def _alias_bomb(levels: int = 6) -> str:
+    """Each level lists the one before ten times: a few hundred bytes that expand to 10**levels nodes."""
+    lines = ["x0: &x0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("front", [
     "a: " + "[" * 20000,  # nesting past the YAML limits (the composer recursed until the file was rejected)
-    "x: &x [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(f"x{i}: &x{i} [{', '.join(['*x' + (str(i - 1) if i else '')] * 10)}]\n"
-                                                      for i in range(6)),  # an alias bomb: 10^7 nodes
+    _alias_bomb(),
     "doc_type: faq\ndoc_type: policy",  # a key given twice: which one routes?
     "doc_type: [unclosed",  # not YAML
 ])
