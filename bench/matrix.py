@@ -16,7 +16,7 @@ vanilla's CPU seconds as its wall time. `--vanilla-from 10` extrapolates vanilla
 10 MB cell of the same shape, for sizes vanilla would take hours on; the report says where it did.
 
 CPU seconds are not a constant of the code: they move with the load on the machine, the processor and the
-harness. Vanilla cells kept through several `--only prepkit` runs were 22-38% slower than the same harness measures
+harness. Vanilla cells kept through several `--only prepkit` runs were 24-38% slower than the same harness measures
 on a quiet machine, and 10 MB cells measured at load 5-12 were 17-32% slower: both flattered prepkit's ratios. So
 each side of a cell records when, at which commit and on which processor it was measured (and the load), and the
 table prints it: a ratio is only as good as the pair of runs it divides. Measure both sides together.

@@ -6,7 +6,8 @@ in the oldest generation. With CPython's default thresholds (700, 10, 10) the co
 allocations: 5–6% of a run's CPU on a corpus of short records. The young generation now holds 100000 objects
 (~140× fewer young collections); the older generations keep CPython's ratios (10, 10), so cyclic garbage that
 outlives a batch (spaCy documents hold their token arrays) is still collected every few tens of megabytes of text
-instead of piling up over a long run. Peak RSS is 20–100 MB higher than with the defaults.
+instead of piling up over a long run. Peak RSS is 20–140 MB higher than with the defaults (138 MB on one
+20M-character record, for 2.6% less CPU: bench/MATRIX.md).
 
 Only processes prepkit owns are tuned (`prepkit` commands, pool workers, Ray actors); a program that imports
 prepkit as a library keeps its own settings.
